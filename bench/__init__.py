@@ -1,0 +1,1 @@
+"""Benchmarks for ``nox -s bench``: figures and ratios against kubectl kustomize."""

@@ -1,0 +1,66 @@
+"""The one error hierarchy.  Every expected failure is a ``NetpackError``.
+
+A ``NetpackError`` prints as one line that names the file, the operation and the
+resource, e.g.::
+
+    overlays/azure/kustomization.yaml patches[1] op 3 (remove /spec/x): \
+target apps/v1/DaemonSet/kube-system/calico-node (base/calico-node.yaml doc 0): path not found
+
+The CLI maps the class to an exit code (documented in README.md) and never
+shows a traceback for these.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_GATE = 1  # the gate found failures (conftest's meaning of 1)
+EXIT_USAGE = 2  # bad command line (argparse's own code)
+EXIT_INPUT = 3  # bad input: files, YAML, kustomizations, patches, values
+EXIT_INTERNAL = 4  # a bug in netpack: reported with a traceback
+EXIT_INTERRUPTED = 130
+
+
+class NetpackError(Exception):
+    """An expected failure with its context; ``str()`` is the one-line message."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str = "",
+        operation: str = "",
+        resource: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.operation = operation
+        self.resource = resource
+
+    def __str__(self) -> str:
+        location = " ".join(p for p in (self.file, self.operation) if p)
+        return ": ".join(p for p in (location, self.resource, self.message) if p)
+
+
+class InputError(NetpackError):
+    """A file cannot be read or parsed (missing, not UTF-8, bad YAML, duplicate key)."""
+
+
+class KustomizationError(NetpackError):
+    """A kustomization.yaml is malformed or refers to something it may not."""
+
+
+class PatchError(NetpackError):
+    """A JSON patch cannot be applied (bad op, failed test, missing path, no target)."""
+
+
+class ValuesError(NetpackError):
+    """A cluster file or its pack values are invalid."""
+
+
+class UsageError(NetpackError):
+    """The command line asks for something impossible."""
+
+    exit_code = EXIT_USAGE

@@ -1,0 +1,78 @@
+"""The pipeline's steps, in order, in one place.
+
+For one cluster:
+
+1. ``load``: the cluster's overlay (base resources plus the overlay's RFC 6902
+   patches) and the datastore component its values pick, built like kustomize;
+2. ``set_values``: the pack values, as more RFC 6902 patches;
+3. ``render``: kustomize-identical YAML (``pipeline.render``).
+
+The gate and the deploy-repo commit join as steps after ``set_values``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pipeline.cluster import Cluster
+from pipeline.load import Kustomization, build_kustomization
+from pipeline.model import Bundle
+from pipeline.patch import Patch
+from pipeline.values import set_values
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A cluster's resources after every step, plus the value patches applied."""
+
+    cluster: Cluster
+    bundle: Bundle
+    value_patches: tuple[Patch, ...]
+
+
+def cluster_kustomization(cluster: Cluster) -> Kustomization:
+    """The kustomization a cluster stands for: its overlay plus its datastore component."""
+    component = cluster.pack / "base" / "components" / cluster.values.datastore
+    return Kustomization(
+        root=Path(cluster.file).parent,
+        file=cluster.file,
+        kind="Kustomization",
+        resources=(("overlay", cluster.overlay),),
+        components=((f"datastore {cluster.values.datastore}", component),),
+    )
+
+
+def render_cluster(cluster: Cluster) -> Rendered:
+    """Run every step for one cluster."""
+    resources = build_kustomization(cluster_kustomization(cluster))  # 1. load
+    resources, patches = set_values(resources, cluster)  # 2. set_values
+    bundle = Bundle(resources=resources, context=cluster.context())
+    return Rendered(cluster=cluster, bundle=bundle, value_patches=tuple(patches))
+
+
+def as_kustomization(rendered: Rendered, directory: Path) -> dict[str, object]:
+    """A kustomization.yaml, placed in ``directory``, that ``kustomize build`` turns
+    into exactly this cluster's render: the effective operations for reviewers,
+    and the oracle tests' input."""
+    kust = cluster_kustomization(rendered.cluster)
+
+    def rel(path: Path) -> str:
+        return os.path.relpath(path.resolve(), directory.resolve())
+
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [rel(path) for _, path in kust.resources],
+        "components": [rel(path) for _, path in kust.components],
+        "patches": [
+            {
+                "target": patch.target.as_selector(),
+                "patch": yaml.safe_dump(list(patch.ops), sort_keys=False),
+            }
+            for patch in rendered.value_patches
+        ],
+    }

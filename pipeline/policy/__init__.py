@@ -1,0 +1,1 @@
+"""The policy gate: conftest-compatible Rego evaluation, engines and reporters."""

@@ -1,0 +1,65 @@
+"""The contract every Rego engine implements (embedded OPA, regopy, OPA server).
+
+conftest's semantics (rule discovery, exceptions, counting) live above this
+layer and only use these calls, so every engine gives the same verdicts.
+Any engine failure (compile error, unsupported builtin, crash, unreachable
+server) raises ``PolicyError``: never a silent pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pipeline.errors import NetpackError
+
+
+class PolicyError(NetpackError):
+    """The policy engine failed: compile error (file:line), builtin error, crash."""
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """One ``test_*`` rule run by ``verify``: ``status`` is pass, fail, skip or error."""
+
+    __test__ = False  # not a pytest test class
+
+    package: str  # e.g. "main"
+    name: str  # e.g. "test_cidr_mismatch_denied"
+    file: str  # the module that defines it
+    status: str
+    message: str = ""
+    duration_ns: int = 0
+
+
+class Engine(Protocol):
+    """A loaded policy set that can evaluate documents.
+
+    ``load`` is called once with every module (display path -> source) and the
+    merged ``data`` document; it raises ``PolicyError`` naming file and line on
+    a compile error.  After that, ``evaluate`` may be called many times (and
+    from several threads for engines that say ``thread_safe``).
+    """
+
+    name: str
+    thread_safe: bool
+
+    def load(self, modules: Mapping[str, str], data: Mapping[str, Any]) -> None: ...
+
+    def evaluate(
+        self, query: str, input_doc: Any, *, extra_data: Mapping[str, Any] | None = None
+    ) -> list[Any]:
+        """Values of a Rego ``query`` (e.g. ``data.main``) for one input.
+
+        Returns ``[]`` when undefined, else one value per result set (a plain
+        ref query gives exactly one).  ``extra_data`` is merged over ``data``
+        for this call only (conftest's ``data.conftest.file``).
+        """
+        ...
+
+    def run_tests(self, packages: list[str] | None = None) -> list[TestOutcome]:
+        """Run every ``test_*`` rule (``todo_*`` are skipped), like ``opa test``."""
+        ...
+
+    def close(self) -> None: ...
