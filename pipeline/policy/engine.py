@@ -52,14 +52,22 @@ class Engine(Protocol):
     ) -> list[Any]:
         """Values of a Rego ``query`` (e.g. ``data.main``) for one input.
 
+        ``query`` is one Rego term (a ref or a comprehension), evaluated as
+        ``v := <query>``: a comparison would give ``[False]``, not ``[]``.
         Returns ``[]`` when undefined, else one value per result set (a plain
-        ref query gives exactly one).  ``extra_data`` is merged over ``data``
-        for this call only (conftest's ``data.conftest.file``).
+        ref query gives exactly one).  ``None`` input is JSON ``null``, as
+        conftest evaluates an empty document.  Each top-level key of
+        ``extra_data`` is deep-merged over that key of ``data`` for this call
+        only (conftest's ``{"conftest": {"file": {"name", "dir"}}}``).
         """
         ...
 
     def run_tests(self, packages: list[str] | None = None) -> list[TestOutcome]:
-        """Run every ``test_*`` rule (``todo_*`` are skipped), like ``opa test``."""
+        """Run every ``test_*`` rule (``todo_test_*`` are skipped), like ``opa test``.
+
+        ``packages`` holds package names or globs (``*`` crosses dots); a
+        second definition of a test name runs on its own as ``test_x#01``.
+        """
         ...
 
     def close(self) -> None: ...
