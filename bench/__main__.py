@@ -8,6 +8,7 @@ run, so the machine's noise affects both sides alike.
 from __future__ import annotations
 
 import argparse
+import compileall
 import shutil
 import statistics
 import subprocess
@@ -75,11 +76,42 @@ def bench_overlays(runs: int, process_runs: int) -> None:
         )
 
 
+def bench_gate(rounds: int) -> None:
+    """Documents per second through the whole policy set, per engine, on the example fleet."""
+    from pipeline.gate import Gate, context
+
+    fleet = []
+    for path in sorted((ROOT / "clusters").glob("*.yaml")):
+        cluster = read_cluster(path, find_pack(path, None), str(path))
+        resources = render_cluster(cluster, None).bundle.resources
+        fleet.append((cluster.name, resources, context(cluster.context(), resources)))
+    docs = sum(len(resources) for _, resources, _ in fleet) * rounds
+    print(f"\n{'engine':<8} {'docs':>6} {'docs/s':>9}   ({len(fleet)} clusters x {rounds} rounds)")
+    for name in ("opa", "regopy"):
+        try:
+            gate = Gate.open([ROOT / "policies"], [ROOT / "policies" / "data"], engine=name)
+        except Exception as err:  # an engine that is not installed is reported, not fatal
+            print(f"{name:<8} unavailable: {err}")
+            continue
+        try:
+            gate.check(*fleet[0])  # warm up: prepare queries
+            start = time.perf_counter()
+            for _ in range(rounds):
+                for item in fleet:
+                    gate.check(*item)
+            elapsed = time.perf_counter() - start
+        finally:
+            gate.close()
+        print(f"{name:<8} {docs:>6} {docs / elapsed:>9.0f}")
+
+
 def bench_clusters(runs: int) -> None:
     print(f"\n{'cluster':<16} {'render':>9}")
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
         cluster = read_cluster(path, find_pack(path, None), str(path))
-        ms = median_ms(lambda c=cluster: render_stream(render_cluster(c).bundle.resources), runs)
+        ms = median_ms(
+            lambda c=cluster: render_stream(render_cluster(c, None).bundle.resources), runs
+        )
         print(f"{cluster.name:<16} {ms:8.2f}ms")
 
 
@@ -89,9 +121,14 @@ def main() -> None:
     parser.add_argument(
         "--process-runs", type=int, default=15, help="whole-process runs per figure"
     )
+    parser.add_argument("--gate-rounds", type=int, default=5, help="fleet passes per engine")
     args = parser.parse_args()
+    # A pip-installed netpack has its bytecode compiled; make the source tree match,
+    # whatever PYTHONDONTWRITEBYTECODE says, so process start-up is measured fairly.
+    compileall.compile_dir(str(ROOT / "pipeline"), quiet=1)
     bench_overlays(args.runs, args.process_runs)
     bench_clusters(args.runs)
+    bench_gate(args.gate_rounds)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, NetpackError, UsageError
+from pipeline.policy import cli as policy_cli
+from pipeline.policy.cli import ENGINES
+from pipeline.policy.report import FORMATS
 
 if TYPE_CHECKING:
     from pipeline.cluster import Cluster
-    from pipeline.flow import Rendered
 
 # Command modules are imported inside the handlers: a whole `netpack build` process
 # must start faster than `kubectl kustomize` (nox -s bench measures it).
@@ -109,7 +111,15 @@ def _parser() -> argparse.ArgumentParser:
         help="write DIR/<cluster>/<one file per resource>; required for several clusters",
     )
     _pack_option(p)
+    _gate_options(p)
     p.set_defaults(func=_render)
+
+    p = sub.add_parser(
+        "context", help="print a cluster's context: the data.netpack document the gate reads"
+    )
+    p.add_argument("cluster", type=Path, metavar="CLUSTER_FILE")
+    _pack_option(p)
+    p.set_defaults(func=_context)
 
     p = sub.add_parser("ops", help="print a cluster's effective patches as a kustomization.yaml")
     p.add_argument("cluster", type=Path, metavar="CLUSTER_FILE")
@@ -123,13 +133,39 @@ def _parser() -> argparse.ArgumentParser:
     _pack_option(p)
     p.set_defaults(func=_ops)
 
-    try:
-        from pipeline.policy import cli as policy_cli
-    except ImportError:  # the policy commands are optional until their module lands
-        pass
-    else:
-        policy_cli.register(sub)
+    policy_cli.register(sub)
     return parser
+
+
+def _gate_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add(
+        "-p",
+        "--policy",
+        type=Path,
+        action="append",
+        metavar="PATH",
+        help="Rego policies for the gate (repeatable; default: <pack>/policies)",
+    )
+    add(
+        "-d",
+        "--data",
+        type=Path,
+        action="append",
+        metavar="PATH",
+        help="policy data (repeatable; default: <pack>/policies/data)",
+    )
+    add("--engine", choices=ENGINES, help="Rego engine (default: embedded OPA)")
+    add("--opa-url", metavar="URL", help="OPA server for --engine opa-server")
+    add(
+        "--format",
+        choices=FORMATS,
+        default="stdout",
+        help="gate report format, as netpack test -o (default: stdout)",
+    )
+    add("--fail-on-warn", action="store_true", help="warnings stop the render too")
+    add("--no-color", action="store_true", help="no ANSI colours in the gate report")
+    add("--quiet", action="store_true", help="no gate report when the gate passes")
 
 
 def _pack_option(parser: argparse.ArgumentParser) -> None:
@@ -174,13 +210,32 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from pipeline.flow import render_cluster
+    """Render and gate every cluster; write only when the whole fleet passed."""
+    from pipeline.flow import render_fleet
+    from pipeline.gate import Gate
+    from pipeline.policy import report
+    from pipeline.policy.results import exit_code
     from pipeline.render import render_stream, write_directory
 
     if args.output is None and len(args.clusters) > 1:
         raise UsageError("several clusters need -o DIR (one sub-directory per cluster)")
-    rendered = [render_cluster(_read(path, args.pack)) for path in args.clusters]
-    _unique_names(rendered)
+    clusters = [_read(path, args.pack) for path in args.clusters]
+    _unique_names(clusters)
+    policies = args.policy or [clusters[0].pack / "policies"]
+    data = args.data or [clusters[0].pack / "policies" / "data"]
+    gate = Gate.open(policies, data, engine=args.engine, opa_url=args.opa_url)
+    try:
+        rendered = render_fleet(clusters, gate)
+    finally:
+        gate.close()
+    results = [r for item in rendered for r in item.results]
+    code = exit_code(results, fail_on_warn=args.fail_on_warn)
+    text = report.render(results, args.format, color=not args.no_color)
+    if text and not (args.quiet and code == EXIT_OK):
+        # The manifests own stdout when they are streamed; the report then goes to stderr.
+        (sys.stdout if args.output is not None else sys.stderr).write(text)
+    if code != EXIT_OK:
+        return code
     if args.output is None:
         sys.stdout.write(render_stream(rendered[0].bundle.resources))
         return EXIT_OK
@@ -189,15 +244,25 @@ def _render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _unique_names(rendered: list[Rendered]) -> None:
+def _unique_names(clusters: list[Cluster]) -> None:
     seen: dict[str, str] = {}
-    for item in rendered:
-        first = seen.setdefault(item.cluster.name, item.cluster.file)
-        if first != item.cluster.file:
+    for cluster in clusters:
+        first = seen.setdefault(cluster.name, cluster.file)
+        if first != cluster.file:
             raise UsageError(
-                f"cluster name {item.cluster.name!r} is used by both {first}"
-                f" and {item.cluster.file}"
+                f"cluster name {cluster.name!r} is used by both {first} and {cluster.file}"
             )
+
+
+def _context(args: argparse.Namespace) -> int:
+    import yaml
+
+    from pipeline.flow import render_cluster
+
+    rendered = render_cluster(_read(args.cluster, args.pack), None)
+    doc = {"netpack": rendered.bundle.context}
+    sys.stdout.write(yaml.safe_dump(doc, sort_keys=True, default_flow_style=False))
+    return EXIT_OK
 
 
 def _ops(args: argparse.Namespace) -> int:
@@ -205,7 +270,7 @@ def _ops(args: argparse.Namespace) -> int:
 
     from pipeline.flow import as_kustomization, render_cluster
 
-    rendered = render_cluster(_read(args.cluster, args.pack))
+    rendered = render_cluster(_read(args.cluster, args.pack), None)
     kust = as_kustomization(rendered, args.relative_to)
     sys.stdout.write(
         f"# Effective operations for {rendered.cluster.file}, as kustomize would apply them.\n"

@@ -5,33 +5,41 @@ For one cluster:
 1. ``load``: the cluster's overlay (base resources plus the overlay's RFC 6902
    patches) and the datastore component its values pick, built like kustomize;
 2. ``set_values``: the pack values, as more RFC 6902 patches;
-3. ``render``: kustomize-identical YAML (``pipeline.render``).
-
-The gate and the deploy-repo commit join as steps after ``set_values``.
+3. ``check_policies``: the Rego gate (``pipeline.gate``) over the result;
+4. ``render``: kustomize-identical YAML (``pipeline.render``), written only when
+   every cluster passed the gate (the CLI does that part).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from pipeline.cluster import Cluster
+from pipeline.gate import Gate, context, findings
 from pipeline.load import Kustomization, build_kustomization
 from pipeline.model import Bundle
 from pipeline.patch import Patch
+from pipeline.policy.results import CheckResult
 from pipeline.values import set_values
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """A cluster's resources after every step, plus the value patches applied."""
+    """A cluster's resources after every step, the value patches applied, the gate's results."""
 
     cluster: Cluster
     bundle: Bundle
     value_patches: tuple[Patch, ...]
+    results: tuple[CheckResult, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity == "error" for f in self.bundle.findings)
 
 
 def cluster_kustomization(cluster: Cluster) -> Kustomization:
@@ -46,12 +54,23 @@ def cluster_kustomization(cluster: Cluster) -> Kustomization:
     )
 
 
-def render_cluster(cluster: Cluster) -> Rendered:
-    """Run every step for one cluster."""
+def render_cluster(cluster: Cluster, gate: Gate | None) -> Rendered:
+    """Run every step for one cluster; ``gate=None`` only where no verdict is wanted
+    (``netpack ops`` and the oracle tests, which print or compare, never write)."""
     resources = build_kustomization(cluster_kustomization(cluster))  # 1. load
     resources, patches = set_values(resources, cluster)  # 2. set_values
-    bundle = Bundle(resources=resources, context=cluster.context())
-    return Rendered(cluster=cluster, bundle=bundle, value_patches=tuple(patches))
+    ctx = context(cluster.context(), resources)
+    bundle = Bundle(resources=resources, context=ctx)
+    if gate is None:
+        return Rendered(cluster=cluster, bundle=bundle, value_patches=tuple(patches))
+    results = gate.check(cluster.name, resources, ctx)  # 3. check_policies
+    bundle.findings.extend(findings(results, resources, cluster.name))
+    return Rendered(cluster, bundle, tuple(patches), tuple(results))
+
+
+def render_fleet(clusters: Sequence[Cluster], gate: Gate) -> list[Rendered]:
+    """Every cluster through every step, in the order given."""
+    return [render_cluster(cluster, gate) for cluster in clusters]
 
 
 def as_kustomization(rendered: Rendered, directory: Path) -> dict[str, object]:

@@ -472,8 +472,11 @@ def file_name(rid: ResourceId, *, namespace_prefix: bool = False) -> str:
     return f"{namespace.lower()}_{name}" if namespace_prefix and namespace is not None else name
 
 
-def _file_names(resources: list[Resource], out_dir: Path) -> list[str]:
-    """Return one file name per resource; ``InputError`` if two of them would share a file."""
+def file_names(resources: list[Resource], out_dir: Path) -> list[str]:
+    """Return the file name of each resource in ``out_dir`` (``ordered`` first).
+
+    ``InputError`` if two of them would share a file.
+    """
     spread = len({_effective_namespace(r.id) for r in resources} - {None}) > 1
     names = [file_name(r.id, namespace_prefix=spread) for r in resources]
     first: dict[str, Resource] = {}
@@ -500,7 +503,7 @@ def write_directory(resources: Iterable[Resource], out_dir: Path) -> list[Path]:
     rewritten stay. Any ``OSError`` becomes an ``InputError`` naming the path.
     """
     items = ordered(resources)
-    names = _file_names(items, out_dir)
+    names = file_names(items, out_dir)
     texts = [_dump_resource(r) for r in items]
     _io(out_dir.parent, partial(out_dir.parent.mkdir, parents=True, exist_ok=True))
     try:

@@ -39,7 +39,7 @@ def test_overlay_matches_kubectl_kustomize(kubectl: str, overlay: str) -> None:
 @pytest.mark.parametrize("name", CLUSTERS)
 def test_cluster_matches_kubectl_kustomize(kubectl: str, tmp_path: Path, name: str) -> None:
     path = ROOT / "clusters" / name
-    rendered = render_cluster(read_cluster(path, find_pack(path, None), f"clusters/{name}"))
+    rendered = render_cluster(read_cluster(path, find_pack(path, None), f"clusters/{name}"), None)
     directory = tmp_path / "cluster"
     directory.mkdir()
     kust = as_kustomization(rendered, directory)
@@ -61,7 +61,7 @@ def test_every_cloud_and_datastore_matches(
         "    images: {registry: my.registry:5000/mirror, tag: v3.30.6}\n"
         "    env: {calicoNode: {FELIX_LOGSEVERITYSCREEN: debug}, calicoKubeControllers: {LOG_LEVEL: debug}}\n"
     )
-    rendered = render_cluster(read_cluster(cluster, ROOT, "c.yaml"))
+    rendered = render_cluster(read_cluster(cluster, ROOT, "c.yaml"), None)
     kust = as_kustomization(rendered, tmp_path)
     (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(kust, sort_keys=False))
     assert os.path.exists(tmp_path / "kustomization.yaml")

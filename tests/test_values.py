@@ -21,14 +21,14 @@ NODE = "/spec/template/spec/containers/0"
 def ops_for(tmp_path: Path, values: str, cloud: str = "aws") -> list[tuple[str, list[str]]]:
     path = tmp_path / "c.yaml"
     path.write_text(HEAD.format(cloud=cloud) + values)
-    rendered = render_cluster(read_cluster(path, ROOT, "c.yaml"))
+    rendered = render_cluster(read_cluster(path, ROOT, "c.yaml"), None)
     return [(p.label, [describe_op(op) for op in p.ops]) for p in rendered.value_patches]
 
 
 def env_of(tmp_path: Path, values: str, cloud: str = "aws") -> dict[str, object]:
     path = tmp_path / "c.yaml"
     path.write_text(HEAD.format(cloud=cloud) + values)
-    rendered = render_cluster(read_cluster(path, ROOT, "c.yaml"))
+    rendered = render_cluster(read_cluster(path, ROOT, "c.yaml"), None)
     node = next(r for r in rendered.bundle.resources if r.id.kind == "DaemonSet")
     env = node.body["spec"]["template"]["spec"]["containers"][0]["env"]
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in env}
@@ -116,7 +116,7 @@ def test_images_registry_and_tag_rewrite_every_calico_image(tmp_path: Path) -> N
         HEAD.format(cloud="aws")
         + "values:\n  calico:\n    images: {registry: quay.io, tag: v3.30.6}\n"
     )
-    rendered = render_cluster(read_cluster(path, ROOT, "c.yaml"))
+    rendered = render_cluster(read_cluster(path, ROOT, "c.yaml"), None)
     images = sorted(
         {
             c["image"]

@@ -1,0 +1,102 @@
+"""The policy gate: each rendered cluster checked by the Rego policies.
+
+The gate evaluates every rendered object as its own document, named by the
+file ``render -o`` writes it to, with conftest's semantics (``pipeline.policy``)
+and the cluster's context laid over the policy data as ``data.netpack``.  So
+``netpack context CLUSTER > ctx.yaml`` plus ``conftest test DIR -p policies
+-d policies/data -d ctx.yaml`` over the rendered files gives the same verdicts.
+There is deliberately no way to skip it: exceptions live in Rego, where a
+reviewer sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.model import Finding, Resource
+from pipeline.policy import conftest
+from pipeline.policy.engine import Engine
+from pipeline.policy.engines import default_engine_name, make_engine
+from pipeline.policy.loading import check_problematic_if, load_policies
+from pipeline.policy.results import CheckResult
+from pipeline.render import file_names, ordered
+
+CONFIG = ("ConfigMap", "kube-system", "calico-config")
+
+
+def context(base: dict[str, Any], resources: Sequence[Resource]) -> dict[str, Any]:
+    """``data.netpack``: the cluster context plus the rendered calico-config data."""
+    for res in resources:
+        rid = res.id
+        if (rid.kind, rid.namespace, rid.name) == CONFIG:
+            return {**base, "calico_config": dict(res.body.get("data") or {})}
+    return dict(base)
+
+
+@dataclass
+class Gate:
+    """A loaded policy set and engine; ``check`` may run for many clusters."""
+
+    engine: Engine
+    namespaces: list[conftest.Namespace]
+
+    @classmethod
+    def open(
+        cls,
+        policies: Sequence[Path],
+        data: Sequence[Path],
+        *,
+        engine: str | None = None,
+        opa_url: str | None = None,
+    ) -> Gate:
+        """Load the policies (without ``_test.rego``) and data into a new engine."""
+        loaded = load_policies(
+            [str(p) for p in policies], [str(d) for d in data], include_tests=False
+        )
+        check_problematic_if(loaded)
+        instance = make_engine(engine or default_engine_name(), opa_url=opa_url)
+        try:
+            instance.load(loaded.without_tests(), loaded.data)
+        except BaseException:
+            instance.close()
+            raise
+        return cls(instance, conftest.namespaces(loaded, ["main"]))
+
+    def check(
+        self, name: str, resources: Sequence[Resource], ctx: dict[str, Any]
+    ) -> list[CheckResult]:
+        """conftest results for one cluster: one document per rendered file."""
+        items = ordered(resources)
+        names = file_names(items, Path(name))
+        documents = [(f"{name}/{n}", [r.body]) for n, r in zip(names, items, strict=True)]
+        return conftest.check(self.engine, documents, self.namespaces, data={"netpack": ctx})
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def findings(
+    results: Sequence[CheckResult], resources: Sequence[Resource], name: str
+) -> list[Finding]:
+    """The results as ``Finding`` records, each tied to its resource and origin."""
+    items = ordered(resources)
+    by_file = {f"{name}/{n}": r for n, r in zip(file_names(items, Path(name)), items, strict=True)}
+    out: list[Finding] = []
+    for result in results:
+        res = by_file.get(result.filename)
+        for severity, messages in (("error", result.failures), ("warning", result.warnings)):
+            for item in messages:
+                rule = str(item.metadata.get("query", "")).removeprefix("data.")
+                out.append(
+                    Finding(
+                        rule=rule,
+                        severity=severity,
+                        message=item.msg,
+                        resource=res.id if res else None,
+                        origin=res.origin if res else None,
+                    )
+                )
+    return out

@@ -1,0 +1,28 @@
+# Rule 4 (R7): IP-in-IP and unencapsulated pools route over BGP, so they need
+# the bird backend. With calico_backend vxlan or none nothing programs those
+# routes and cross-node pod traffic is dropped (operator installation
+# validation: "IPIP encapsulation requires that BGP is enabled").
+package main
+
+import data.lib.calico
+import data.lib.k8s
+
+deny_backend_bgp contains msg if {
+	calico.backend != "bird"
+	"IPIP" in calico.encapsulations
+	m := calico.mode(calico.ipip_var)
+	msg := k8s.message([
+		calico.ipip_var, " ", m, " needs BGP but calico_backend is ", calico.backend,
+		"; set calico_backend to bird, or switch to VXLAN (calico.encapsulationType CALICO_IPV4POOL_VXLAN)",
+	])
+}
+
+deny_backend_bgp contains msg if {
+	calico.backend != "bird"
+	"None" in calico.encapsulations
+	msg := k8s.message([
+		"an unencapsulated pool (", calico.ipip_var, " and ", calico.vxlan_var,
+		" both Never) needs BGP routes but calico_backend is ", calico.backend,
+		"; set calico_backend to bird, or enable VXLAN",
+	])
+}

@@ -1,0 +1,51 @@
+# Rule 7 (R5): the pool CIDR is a usable IPv4 network. libcalico-go's
+# validator rejects unparsable or unmasked pools and pools overlapping
+# 169.254.0.0/16; a pool overlapping the service range breaks Services.
+package main
+
+import data.lib.calico
+import data.lib.cidr
+import data.lib.k8s
+
+_link_local := "169.254.0.0/16"
+
+# "none" is calico-node's documented way to skip the IPv4 pool.
+_pool_to_check := c if {
+	c := calico.pool_cidr
+	c != "none"
+}
+
+deny_cidr_invalid contains msg if {
+	c := _pool_to_check
+	not cidr.valid(c)
+	msg := k8s.message([
+		calico.cidr_var, " ", c,
+		" is not an IPv4 CIDR (a.b.c.d/n); set calico.calicoNetworkCIDR to the cluster's podCIDR",
+	])
+}
+
+deny_cidr_host_bits contains msg if {
+	c := _pool_to_check
+	cidr.valid(c)
+	not cidr.masked(c)
+	msg := k8s.message([calico.cidr_var, " ", c, " has host bits set; use ", cidr.canonical(c)])
+}
+
+deny_cidr_link_local contains msg if {
+	c := _pool_to_check
+	cidr.overlaps(c, _link_local)
+	msg := k8s.message([
+		calico.cidr_var, " ", c, " overlaps the link-local range ", _link_local,
+		"; choose a pod CIDR outside it",
+	])
+}
+
+deny_cidr_service_overlap contains msg if {
+	c := _pool_to_check
+	some svc in calico.service_cidrs
+	cidr.overlaps(c, svc)
+	msg := k8s.message([
+		calico.cidr_var, " ", c, " overlaps serviceClusterIpRange ", svc,
+		"; pick a pod CIDR (calico.calicoNetworkCIDR and podCIDR) that is disjoint from it",
+	])
+}

@@ -1,0 +1,26 @@
+# Rule 3 (R1, R2): the pool's IPIP and VXLAN modes are values calico-node
+# accepts, and at most one of them is on. calico-node terminates at start-up
+# otherwise (startup.go createIPPool; libcalico-go validateIPPoolSpec).
+package main
+
+import data.lib.calico
+import data.lib.k8s
+
+deny_encapsulation_both contains msg if {
+	calico.mode(calico.ipip_var) != "Never"
+	calico.mode(calico.vxlan_var) != "Never"
+	msg := k8s.message([
+		calico.ipip_var, " is ", calico.mode(calico.ipip_var), " and ", calico.vxlan_var, " is ",
+		calico.mode(calico.vxlan_var),
+		", but a pool cannot use IPIP and VXLAN at once; set one of them to Never (calico.encapsulationType picks which)",
+	])
+}
+
+deny_encapsulation_mode contains msg if {
+	some var in [calico.ipip_var, calico.vxlan_var]
+	v := calico.invalid_mode(var)
+	msg := k8s.message([
+		var, " ", k8s.quoted(v),
+		" is not a pool mode; set calico.encapsulationMode to Always, CrossSubnet or Never",
+	])
+}

@@ -1,0 +1,45 @@
+# Rule 10: every image is pinned, so a render means the same pods tomorrow.
+# An untagged image is :latest, which moves and defeats the GitOps diff.
+package main
+
+import data.lib.k8s
+
+deny_image_unpinned contains msg if {
+	some c in k8s.containers
+	problem := _image_problem(c.image)
+	msg := k8s.message([
+		c.what, " ", c.name, " ", problem, "; pin it to a version tag or an @sha256 digest",
+	])
+}
+
+_image_problem(image) := "has no image" if {
+	not _named(image)
+}
+
+_image_problem(image) := concat("", ["image ", image, " has no tag"]) if {
+	_named(image)
+	not contains(image, "@")
+	not _tag(image)
+}
+
+_image_problem(image) := concat("", ["image ", image, " uses the latest tag"]) if {
+	_named(image)
+	not contains(image, "@")
+	_tag(image) == "latest"
+}
+
+_named(image) if {
+	is_string(image)
+	image != ""
+}
+
+# _tag(image) is the tag after the last ":" of the last path segment, so a
+# registry port (registry:5000/calico/node) is not mistaken for a tag.
+_tag(image) := tag if {
+	segments := split(image, "/")
+	last := segments[count(segments) - 1]
+	contains(last, ":")
+	parts := split(last, ":")
+	tag := parts[count(parts) - 1]
+	tag != ""
+}

@@ -1,0 +1,36 @@
+# Rule 5 (R8): the BIRD health checks match the backend. With BIRD off they
+# fail forever and calico-node never becomes Ready (kubespray#6372,
+# calico#6285); with BIRD on, dropping them hides a dead BGP daemon.
+package main
+
+import data.lib.calico
+import data.lib.k8s
+
+_bird_flags := {"livenessProbe": "-bird-live", "readinessProbe": "-bird-ready"}
+
+# The lookup stays outside the comprehension (see lib.calico.allowed).
+_probe_command(probe) := [a | some a in command; is_string(a)] if {
+	command := calico.node_container[probe].exec.command
+}
+
+_probe_command(probe) := [] if not calico.node_container[probe].exec.command
+
+deny_bird_probes contains msg if {
+	calico.backend != "bird"
+	some probe, flag in _bird_flags
+	flag in _probe_command(probe)
+	msg := k8s.message([
+		probe, " runs ", flag, " but calico_backend is ", calico.backend,
+		", so the probe always fails; remove ", flag, " from the ", probe, " command",
+	])
+}
+
+deny_bird_probes contains msg if {
+	calico.backend == "bird"
+	some probe, flag in _bird_flags
+	not flag in _probe_command(probe)
+	msg := k8s.message([
+		"calico_backend is bird but ", probe, " does not run ", flag, "; add ", flag, " to the ",
+		probe, " exec command",
+	])
+}
