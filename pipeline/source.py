@@ -188,11 +188,25 @@ def read_text(path: Path, display: str) -> str:
         ) from None
 
 
-def parse_documents(text: str, display: str, *, kustomize: bool = False) -> list[Any]:
-    """Parse a YAML stream; empty documents are dropped."""
+def parse_documents(
+    text: str,
+    display: str,
+    *,
+    kustomize: bool = False,
+    loader_class: type[yaml.SafeLoader] | None = None,
+    first_line: int = 1,
+    first_only: bool = False,
+) -> list[Any]:
+    """Parse a YAML stream; empty documents are dropped.
+
+    ``loader_class`` replaces the scalar rules (conftest's inputs use their own);
+    ``first_line`` is the line ``text`` starts at in its file, for messages;
+    ``first_only`` stops after the first document, as sigs.k8s.io/yaml does.
+    """
     docs: list[Any] = []
+    cls = loader_class or (_KustomizeLoader if kustomize else _Loader)
     try:
-        loader = (_KustomizeLoader if kustomize else _Loader)(text)
+        loader = cls(text)
         try:
             while loader.check_node():
                 node = loader.get_node()
@@ -200,22 +214,24 @@ def parse_documents(text: str, display: str, *, kustomize: bool = False) -> list
                     continue
                 if _count_nodes(node, {}) > MAX_NODES:
                     raise InputError(
-                        f"line {node.start_mark.line + 1}: document expands to more than "
-                        f"{MAX_NODES:,} nodes through aliases (a YAML alias bomb?)",
+                        f"line {node.start_mark.line + first_line}: document expands to more "
+                        f"than {MAX_NODES:,} nodes through aliases (a YAML alias bomb?)",
                         file=display,
                         operation="parse",
                     )
                 doc = loader.construct_document(node)
                 if doc is not None:
                     docs.append(doc)
+                if first_only:
+                    break
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        where = f"line {mark.line + 1}: " if mark is not None else ""
+        where = f"line {mark.line + first_line}: " if mark is not None else ""
         context = ""
         if err.context and err.context_mark is not None:
-            context = f" ({err.context} at line {err.context_mark.line + 1})"
+            context = f" ({err.context} at line {err.context_mark.line + first_line})"
         problem = f"{where}{err.problem or err.context}{context}"
         raise InputError(problem, file=display, operation="parse") from None
     except yaml.YAMLError as err:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from pipeline.cluster import Cluster, Values
+from pipeline.cluster import Cluster
 from pipeline.errors import ValuesError
 from pipeline.model import Body, Resource
+from pipeline.pack_values import Values
 from pipeline.patch import Patch, Target, apply_patch
 
 NODE = Target(kind="DaemonSet", name="calico-node", namespace="kube-system")

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from pipeline.errors import InputError
-from pipeline.source import MAX_NODES, _count_nodes, _Loader, read_text
+from pipeline.source import _Loader, parse_documents, read_text
 
 SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -165,34 +165,10 @@ _Yaml11Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_y
 
 def _first_document(text: str, display: str, first_line: int) -> Any:
     """The first document of ``text`` (sigs.k8s.io/yaml reads no further); empty is None."""
-    try:
-        loader = _Yaml11Loader(text)
-        try:
-            node = loader.get_node() if loader.check_node() else None
-            if node is None:
-                return None
-            if _count_nodes(node, {}) > MAX_NODES:
-                raise InputError(
-                    f"line {node.start_mark.line + first_line}: document expands to more than "
-                    f"{MAX_NODES:,} nodes through aliases (a YAML alias bomb?)",
-                    file=display,
-                    operation="parse",
-                )
-            return _check_json(loader.construct_document(node), display)
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f"line {mark.line + first_line}: " if mark is not None else ""
-        context = ""  # worded as pipeline.source words it
-        if err.context and err.context_mark is not None:
-            context = f" ({err.context} at line {err.context_mark.line + first_line})"
-        problem = f"{where}{err.problem or err.context}{context}"
-        raise InputError(problem, file=display, operation="parse") from None
-    except yaml.YAMLError as err:
-        raise InputError(str(err).replace("\n", " "), file=display, operation="parse") from None
-    except RecursionError:
-        raise InputError("nesting too deep", file=display, operation="parse") from None
+    docs = parse_documents(
+        text, display, loader_class=_Yaml11Loader, first_line=first_line, first_only=True
+    )
+    return _check_json(docs[0], display) if docs else None
 
 
 def _check_json(value: Any, display: str) -> Any:
