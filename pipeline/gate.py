@@ -19,7 +19,7 @@ from typing import Any
 from pipeline.model import Finding, Resource
 from pipeline.policy import conftest
 from pipeline.policy.engine import Engine
-from pipeline.policy.engines import default_engine_name, make_engine
+from pipeline.policy.engines import default_engine_name, make_engine, reads_data
 from pipeline.policy.loading import check_problematic_if, load_policies
 from pipeline.policy.results import CheckResult
 from pipeline.render import file_names, ordered
@@ -42,6 +42,7 @@ class Gate:
 
     engine: Engine
     namespaces: list[conftest.Namespace]
+    file_blind: bool = False  # no policy reads data.conftest: batch a cluster's files
 
     @classmethod
     def open(
@@ -63,7 +64,8 @@ class Gate:
         except BaseException:
             instance.close()
             raise
-        return cls(instance, conftest.namespaces(loaded, ["main"]))
+        blind = not reads_data(loaded.without_tests().values(), "conftest")
+        return cls(instance, conftest.namespaces(loaded, ["main"]), blind)
 
     def check(
         self, name: str, resources: Sequence[Resource], ctx: dict[str, Any]
@@ -72,7 +74,13 @@ class Gate:
         items = ordered(resources)
         names = file_names(items, Path(name))
         documents = [(f"{name}/{n}", [r.body]) for n, r in zip(names, items, strict=True)]
-        return conftest.check(self.engine, documents, self.namespaces, data={"netpack": ctx})
+        return conftest.check(
+            self.engine,
+            documents,
+            self.namespaces,
+            data={"netpack": ctx},
+            file_blind=self.file_blind,
+        )
 
     def close(self) -> None:
         self.engine.close()
