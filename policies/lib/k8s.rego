@@ -21,7 +21,10 @@ is_object_named(kind, name) if {
 	input.metadata.name == name
 }
 
-_template_kinds := {"DaemonSet", "Deployment", "Job", "ReplicaSet", "ReplicationController", "StatefulSet"}
+_template_kinds := {
+	"DaemonSet", "Deployment", "Job",
+	"ReplicaSet", "ReplicationController", "StatefulSet",
+}
 
 # pod_spec is the pod spec of a workload or a Pod.
 pod_spec := s if {
