@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """Type-check pipeline/ with mypy --strict."""
     _install(session, "test")
-    session.install("mypy>=1.10,<2", "types-PyYAML")
+    session.install("mypy>=1.10,<2", "types-PyYAML", "types-tqdm")
     session.run("mypy")
 
 

@@ -18,8 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline import load
-from pipeline.cli import find_pack
-from pipeline.cluster import read_cluster
+from pipeline.cluster import find_pack, read_cluster
 from pipeline.flow import render_cluster
 from pipeline.load import build
 from pipeline.render import render_stream

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import __version__
+from pipeline.cluster import read_cluster_file
 from pipeline.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, NetpackError, UsageError
 from pipeline.policy import cli as policy_cli
 from pipeline.policy.cli import ENGINES
@@ -23,6 +24,7 @@ from pipeline.policy.report import FORMATS
 
 if TYPE_CHECKING:
     from pipeline.cluster import Cluster
+    from pipeline.policy.results import CheckResult
 
 # Command modules are imported inside the handlers: a whole `netpack build` process
 # must start faster than `kubectl kustomize` (nox -s bench measures it).
@@ -165,7 +167,14 @@ def _gate_options(parser: argparse.ArgumentParser) -> None:
     )
     add("--fail-on-warn", action="store_true", help="warnings stop the render too")
     add("--no-color", action="store_true", help="no ANSI colours in the gate report")
-    add("--quiet", action="store_true", help="no gate report when the gate passes")
+    add("--quiet", action="store_true", help="no gate report when the gate passes, no progress")
+    add(
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes (default: the number of cores); output is the same for any N",
+    )
 
 
 def _pack_option(parser: argparse.ArgumentParser) -> None:
@@ -176,25 +185,6 @@ def _pack_option(parser: argparse.ArgumentParser) -> None:
         help="the pack holding base/ and overlays/ (default: the nearest directory"
         " above the cluster file that has both, else .)",
     )
-
-
-def find_pack(cluster_file: Path, explicit: Path | None) -> Path:
-    """The pack directory for a cluster file (see ``--pack``)."""
-    if explicit is not None:
-        if not (explicit / "overlays").is_dir():
-            raise UsageError(f"--pack {explicit}: no overlays/ directory there")
-        return explicit
-    for parent in cluster_file.resolve().parents:
-        if (parent / "base").is_dir() and (parent / "overlays").is_dir():
-            return parent
-    return Path(".")
-
-
-def _read(path: Path, pack: Path | None) -> Cluster:
-    from pipeline.cluster import read_cluster
-    from pipeline.load import display
-
-    return read_cluster(path, find_pack(path, pack), display(path.absolute()))
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -210,38 +200,57 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    """Render and gate every cluster; write only when the whole fleet passed."""
-    from pipeline.flow import render_fleet
-    from pipeline.gate import Gate
+    """Render and gate every cluster; write only when the whole fleet passed.
+
+    Clusters stream through ``--jobs`` worker processes into a staging directory,
+    so memory holds one cluster at a time; the staged files move into place only
+    after the last cluster passed the gate.
+    """
+    from pipeline.parallel import Settings, default_jobs, render_many
     from pipeline.policy import report
     from pipeline.policy.results import exit_code
-    from pipeline.render import render_stream, write_directory
+    from pipeline.progress import Progress
+    from pipeline.render import Staging
 
     if args.output is None and len(args.clusters) > 1:
         raise UsageError("several clusters need -o DIR (one sub-directory per cluster)")
-    clusters = [_read(path, args.pack) for path in args.clusters]
+    clusters = [read_cluster_file(path, args.pack) for path in args.clusters]  # all values first
     _unique_names(clusters)
-    policies = args.policy or [clusters[0].pack / "policies"]
-    data = args.data or [clusters[0].pack / "policies" / "data"]
-    gate = Gate.open(policies, data, engine=args.engine, opa_url=args.opa_url)
+    settings = Settings(
+        pack=args.pack,
+        policies=tuple(args.policy or [clusters[0].pack / "policies"]),
+        data=tuple(args.data or [clusters[0].pack / "policies" / "data"]),
+        engine=args.engine,
+        opa_url=args.opa_url,
+    )
+    results: list[CheckResult] = []
+    streamed = b""
+    staging = Staging(args.output) if args.output is not None else None
+    progress = Progress(len(clusters), quiet=args.quiet)
     try:
-        rendered = render_fleet(clusters, gate)
-    finally:
-        gate.close()
-    results = [r for item in rendered for r in item.results]
-    code = exit_code(results, fail_on_warn=args.fail_on_warn)
-    text = report.render(results, args.format, color=not args.no_color)
-    if text and not (args.quiet and code == EXIT_OK):
-        # The manifests own stdout when they are streamed; the report then goes to stderr.
-        (sys.stdout if args.output is not None else sys.stderr).write(text)
-    if code != EXIT_OK:
+        for out in render_many(args.clusters, settings, args.jobs or default_jobs()):
+            results.extend(out.results)
+            progress.update(out.name, "FAILED" if out.failed else "ok", out.failed)
+            if staging is None:
+                streamed = b"---\n".join(data for _, data in out.files)
+            elif not out.failed:
+                for name, data in out.files:
+                    staging.write(f"{out.name}/{name}", data)
+        progress.close()
+        code = exit_code(results, fail_on_warn=args.fail_on_warn)
+        text = report.render(results, args.format, color=not args.no_color)
+        if text and not (args.quiet and code == EXIT_OK):
+            # The manifests own stdout when they are streamed; the report then goes to stderr.
+            (sys.stdout if staging is not None else sys.stderr).write(text)
+        if code == EXIT_OK:
+            if staging is not None:
+                staging.commit()
+            else:
+                sys.stdout.buffer.write(streamed)
         return code
-    if args.output is None:
-        sys.stdout.write(render_stream(rendered[0].bundle.resources))
-        return EXIT_OK
-    for item in rendered:
-        write_directory(item.bundle.resources, args.output / item.cluster.name)
-    return EXIT_OK
+    finally:
+        if staging is not None:
+            staging.__exit__(None, None, None)
 
 
 def _unique_names(clusters: list[Cluster]) -> None:
@@ -259,7 +268,7 @@ def _context(args: argparse.Namespace) -> int:
 
     from pipeline.flow import render_cluster
 
-    rendered = render_cluster(_read(args.cluster, args.pack), None)
+    rendered = render_cluster(read_cluster_file(args.cluster, args.pack), None)
     doc = {"netpack": rendered.bundle.context}
     sys.stdout.write(yaml.safe_dump(doc, sort_keys=True, default_flow_style=False))
     return EXIT_OK
@@ -270,7 +279,7 @@ def _ops(args: argparse.Namespace) -> int:
 
     from pipeline.flow import as_kustomization, render_cluster
 
-    rendered = render_cluster(_read(args.cluster, args.pack), None)
+    rendered = render_cluster(read_cluster_file(args.cluster, args.pack), None)
     kust = as_kustomization(rendered, args.relative_to)
     sys.stdout.write(
         f"# Effective operations for {rendered.cluster.file}, as kustomize would apply them.\n"

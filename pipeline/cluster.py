@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ValuesError
+from pipeline.errors import UsageError, ValuesError
 from pipeline.fields import FieldReader
 from pipeline.pack_values import Values, read_values
 from pipeline.source import read_documents
@@ -123,3 +123,23 @@ def _overlay(reader: FieldReader, raw: object, cloud: str, pack: Path, here: Pat
     if not path.is_dir():
         raise reader.fail("overlay", f"no such overlay directory: {text}")
     return path
+
+
+def find_pack(cluster_file: Path, explicit: Path | None) -> Path:
+    """The pack directory for a cluster file: ``explicit`` (``--pack``), else the
+    nearest directory above the file that has ``base/`` and ``overlays/``, else ``.``."""
+    if explicit is not None:
+        if not (explicit / "overlays").is_dir():
+            raise UsageError(f"--pack {explicit}: no overlays/ directory there")
+        return explicit
+    for parent in cluster_file.resolve().parents:
+        if (parent / "base").is_dir() and (parent / "overlays").is_dir():
+            return parent
+    return Path(".")
+
+
+def read_cluster_file(path: Path, pack: Path | None = None) -> Cluster:
+    """``read_cluster`` with the pack found as ``find_pack`` does, the path shown as given."""
+    from pipeline.load import display
+
+    return read_cluster(path, find_pack(path, pack), display(path.absolute()))

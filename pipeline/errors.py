@@ -43,6 +43,16 @@ class NetpackError(Exception):
         location = " ".join(p for p in (self.file, self.operation) if p)
         return ": ".join(p for p in (location, self.resource, self.message) if p)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep the context when an error crosses a process boundary (--jobs workers).
+        return (_rebuild, (type(self), self.message, self.file, self.operation, self.resource))
+
+
+def _rebuild(
+    cls: type[NetpackError], message: str, file: str, operation: str, resource: str
+) -> NetpackError:
+    return cls(message, file=file, operation=operation, resource=resource)
+
 
 class InputError(NetpackError):
     """A file cannot be read or parsed (missing, not UTF-8, bad YAML, duplicate key)."""

@@ -16,8 +16,8 @@ from pathlib import Path
 
 CLOUDS = ("aws", "vmware", "azure", "gcp", "openstack", "baremetal")
 MAX_CLUSTERS = 8192
-_PODS = ipaddress.ip_network("100.64.0.0/10")
-_SERVICES = ipaddress.ip_network("172.16.0.0/12")
+_PODS = ipaddress.IPv4Network("100.64.0.0/10")
+_SERVICES = ipaddress.IPv4Network("172.16.0.0/12")
 # Modes each cloud's gate accepts for its default encapsulation (policies/data/clouds.yaml);
 # aws CrossSubnet only warns, so it is left out to keep the generated fleet clean.
 _MODES = {

@@ -243,6 +243,10 @@ def _apply_components(
 def _accumulate(resources: list[Resource], kust: Kustomization, stack: Sequence[Path]) -> None:
     seen = {r.id: r for r in resources}
     for label, path in kust.resources:
+        if not os.path.lexists(path):
+            raise KustomizationError(
+                f"no such file or directory: {display(path)}", file=kust.file, operation=label
+            )
         if path.is_dir():
             child = _child(path, kust, label, stack, "Kustomization")
             added: Sequence[Resource] = build_kustomization(child, _stack=stack)

@@ -148,21 +148,52 @@ def write_directory(resources: Iterable[Resource], out_dir: Path) -> list[Path]:
     """
     items = ordered(resources)
     names = file_names(items, out_dir)
-    texts = [_dump_resource(r) for r in items]
-    _io(out_dir.parent, partial(out_dir.parent.mkdir, parents=True, exist_ok=True))
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    except OSError as err:
-        raise _write_error(out_dir.parent, err) from None
-    try:
+    texts = [_dump_resource(r).encode("utf-8") for r in items]
+    with Staging(out_dir) as staging:
         for name, text in zip(names, texts, strict=True):
-            _io(staging / name, partial((staging / name).write_bytes, text.encode("utf-8")))
-        _io(out_dir, partial(out_dir.mkdir, exist_ok=True))
-        for name in names:
-            _io(out_dir / name, partial(os.replace, staging / name, out_dir / name))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return [out_dir / name for name in names]
+            staging.write(name, text)
+        return staging.commit()
+
+
+class Staging:
+    """Files written under a hidden sibling of ``out_dir``, moved into place by ``commit``.
+
+    Used as a context manager: leaving it without ``commit`` (an error, a red
+    gate) removes the staged files and leaves ``out_dir`` untouched.  Files
+    already in ``out_dir`` that are not rewritten stay, as with kubectl.
+    Any ``OSError`` becomes an ``InputError`` naming the path.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.names: list[str] = []
+        _io(out_dir.parent, partial(out_dir.parent.mkdir, parents=True, exist_ok=True))
+        try:
+            self.root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+        except OSError as err:
+            raise _write_error(out_dir.parent, err) from None
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def write(self, name: str, data: bytes) -> None:
+        """Stage ``data`` as ``out_dir/name`` (``name`` may hold one ``/``)."""
+        path = self.root / name
+        if path.parent != self.root:
+            _io(path.parent, partial(path.parent.mkdir, parents=True, exist_ok=True))
+        _io(path, partial(path.write_bytes, data))
+        self.names.append(name)
+
+    def commit(self) -> list[Path]:
+        """Move every staged file into ``out_dir`` with ``os.replace``; returns the paths."""
+        for name in self.names:
+            target = self.out_dir / name
+            _io(target.parent, partial(target.parent.mkdir, parents=True, exist_ok=True))
+            _io(target, partial(os.replace, self.root / name, target))
+        return [self.out_dir / name for name in self.names]
 
 
 def _io(path: Path, action: Callable[[], object]) -> None:

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.cli import find_pack
-from pipeline.cluster import read_cluster
+from pipeline.cluster import find_pack, read_cluster
 from pipeline.flow import as_kustomization, render_cluster
 from pipeline.load import build
 from pipeline.render import render_stream

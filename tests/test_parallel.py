@@ -1,0 +1,84 @@
+"""Fleet runs: the same bytes for any --jobs, progress lines off a TTY, errors across processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.fleet import write_fleet
+from tests.conftest import ROOT
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def test_jobs_1_and_jobs_2_give_the_same_bytes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = [str(p) for p in write_fleet(tmp_path / "fleet", 18, seed=5)]
+    base = ["render", *paths, "--pack", str(ROOT), "--no-color"]
+    assert main([*base, "-o", str(tmp_path / "one"), "-j", "1"]) == 0
+    assert main([*base, "-o", str(tmp_path / "two"), "-j", "2"]) == 0
+    one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
+    assert len(one) > 18 * 15
+    assert one == two
+    err = capsys.readouterr().err
+    assert "18 clusters in " in err and "18 passed the gate, 0 failed" in err
+
+
+def test_a_failure_in_a_worker_is_a_clean_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = write_fleet(tmp_path / "fleet", 4)
+    broken = tmp_path / "fleet" / "broken"
+    broken.mkdir()
+    (broken / "kustomization.yaml").write_text("resources: [../../nowhere]\n")
+    paths[3].write_text(paths[3].read_text() + "overlay: broken\n")
+    code = main(
+        [
+            "render",
+            *map(str, paths),
+            "--pack",
+            str(ROOT),
+            "-o",
+            str(tmp_path / "out"),
+            "-j",
+            "2",
+            "--quiet",
+        ]
+    )
+    assert code == 3
+    assert (
+        "broken/kustomization.yaml resources[0] (../../nowhere): no such file or directory"
+        in capsys.readouterr().err
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_progress_lines_follow_the_input_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = [str(p) for p in write_fleet(tmp_path / "fleet", 3)]
+    assert (
+        main(
+            [
+                "render",
+                *paths,
+                "--pack",
+                str(ROOT),
+                "-o",
+                str(tmp_path / "out"),
+                "-j",
+                "2",
+                "--no-color",
+            ]
+        )
+        == 0
+    )
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:3] == ["[1/3] aws-00000: ok", "[2/3] vmware-00001: ok", "[3/3] azure-00002: ok"]
