@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -104,6 +107,59 @@ def bench_gate(rounds: int) -> None:
         print(f"{name:<8} {docs:>6} {docs / elapsed:>9.0f}")
 
 
+def peak_rss_mib(usage: resource.struct_rusage) -> float:
+    return usage.ru_maxrss / 1024  # Linux reports KiB
+
+
+def bench_fleet(sizes: list[int], jobs: int, sample: int, workdir: Path) -> None:
+    """Render + gate generated fleets as one CLI process; kubectl on a sample for the ratio."""
+    from pipeline.fleet import write_fleet
+    from pipeline.flow import as_kustomization
+
+    print(
+        f"\n{'clusters':>8} {'wall':>8} {'clusters/s':>10} {'peak RSS':>9}"
+        f"  (render + gate, --jobs {jobs})"
+    )
+    kubectl_bin = kubectl()
+    for n in sizes:
+        fleet = workdir / f"fleet-{n}"
+        paths = write_fleet(fleet, n, seed=1)
+        out = workdir / f"out-{n}"
+        cmd = [sys.executable, "-m", "pipeline.cli", "render", *map(str, paths)]
+        cmd += ["--pack", str(ROOT), "-o", str(out), "--quiet", "-j", str(jobs)]
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        if status != 0:
+            sys.exit(
+                f"bench: render of {n} clusters failed: "
+                + (proc.stderr.read().decode() if proc.stderr else "")
+            )
+        rss = max(peak_rss_mib(usage), peak_rss_mib(resource.getrusage(resource.RUSAGE_CHILDREN)))
+        print(f"{n:>8} {wall:>7.2f}s {n / wall:>10.1f} {rss:>7.0f}MiB")
+    # Per-cluster ratio: kubectl kustomize of the same cluster (its effective kustomization).
+    paths = sorted((workdir / f"fleet-{sizes[0]}").glob("*.yaml"))[:sample]
+    k_times, n_times = [], []
+    for path in paths:
+        cluster = read_cluster(path, ROOT, str(path))
+        kdir = workdir / "kustomize" / cluster.name
+        kdir.mkdir(parents=True, exist_ok=True)
+        import yaml
+
+        rendered = render_cluster(cluster, None)
+        (kdir / "kustomization.yaml").write_text(yaml.safe_dump(as_kustomization(rendered, kdir)))
+        k_times.append(median_ms(run([kubectl_bin, "kustomize", str(kdir)]), 3))
+        n_times.append(
+            median_ms(lambda c=cluster: render_stream(render_cluster(c, None).bundle.resources), 5)
+        )
+    k, m = statistics.median(k_times), statistics.median(n_times)
+    print(
+        f"per cluster (sample of {len(paths)}): kubectl kustomize {k:.1f}ms,"
+        f" netpack in-process render {m:.2f}ms ({m / k:.3f}x)"
+    )
+
+
 def bench_clusters(runs: int) -> None:
     print(f"\n{'cluster':<16} {'render':>9}")
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
@@ -121,6 +177,11 @@ def main() -> None:
         "--process-runs", type=int, default=15, help="whole-process runs per figure"
     )
     parser.add_argument("--gate-rounds", type=int, default=5, help="fleet passes per engine")
+    parser.add_argument("--fleet", default="100,1000,5000", help="generated fleet sizes ('' skips)")
+    parser.add_argument("--jobs", type=int, default=0, help="worker processes (default: cores)")
+    parser.add_argument(
+        "--sample", type=int, default=10, help="clusters kubectl builds for the ratio"
+    )
     args = parser.parse_args()
     # A pip-installed netpack has its bytecode compiled; make the source tree match,
     # whatever PYTHONDONTWRITEBYTECODE says, so process start-up is measured fairly.
@@ -128,6 +189,12 @@ def main() -> None:
     bench_overlays(args.runs, args.process_runs)
     bench_clusters(args.runs)
     bench_gate(args.gate_rounds)
+    sizes = [int(s) for s in args.fleet.split(",") if s]
+    if sizes:
+        from pipeline.parallel import default_jobs
+
+        with tempfile.TemporaryDirectory(prefix="netpack-bench-") as tmp:
+            bench_fleet(sizes, args.jobs or default_jobs(), args.sample, Path(tmp))
 
 
 if __name__ == "__main__":
