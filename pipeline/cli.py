@@ -21,6 +21,7 @@ from pipeline.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, NetpackErr
 from pipeline.policy import cli as policy_cli
 from pipeline.policy.cli import ENGINES
 from pipeline.policy.report import FORMATS
+from pipeline.schema import cli as schema_cli
 
 if TYPE_CHECKING:
     from pipeline.cluster import Cluster
@@ -136,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_ops)
 
     policy_cli.register(sub)
+    schema_cli.register(sub)
     return parser
 
 

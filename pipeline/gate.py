@@ -1,6 +1,9 @@
-"""The policy gate: each rendered cluster checked by the Rego policies.
+"""The gate: each rendered cluster checked against its schemas, then the Rego policies.
 
-The gate evaluates every rendered object as its own document, named by the
+Schema validation (``pipeline.schema``: built-in kinds against the cluster's
+Kubernetes version, custom resources against their CRDs in the render) reports
+under the namespace ``schema``, in the same shape as the policies' results.
+The policies then evaluate every rendered object as its own document, named by the
 file ``render -o`` writes it to, with conftest's semantics (``pipeline.policy``)
 and the cluster's context laid over the policy data as ``data.netpack``.  So
 ``netpack context CLUSTER > ctx.yaml`` plus ``conftest test DIR -p policies
@@ -23,6 +26,7 @@ from pipeline.policy.engines import default_engine_name, make_engine, reads_data
 from pipeline.policy.loading import check_problematic_if, load_policies
 from pipeline.policy.results import CheckResult
 from pipeline.render import file_names, ordered
+from pipeline.schema import validate_resources
 
 CONFIG = ("ConfigMap", "kube-system", "calico-config")
 
@@ -70,11 +74,15 @@ class Gate:
     def check(
         self, name: str, resources: Sequence[Resource], ctx: dict[str, Any]
     ) -> list[CheckResult]:
-        """conftest results for one cluster: one document per rendered file."""
+        """Schema results, then conftest results, for one cluster: one document per file."""
         items = ordered(resources)
-        names = file_names(items, Path(name))
-        documents = [(f"{name}/{n}", [r.body]) for n, r in zip(names, items, strict=True)]
-        return conftest.check(
+        names = [f"{name}/{n}" for n in file_names(items, Path(name))]
+        version = ctx["cluster"]["kubernetes"]["version"]
+        schema = validate_resources(
+            items, version, names=names, version_source=f"cluster {name} kubernetes.version"
+        )
+        documents = [(n, [r.body]) for n, r in zip(names, items, strict=True)]
+        return schema + conftest.check(
             self.engine,
             documents,
             self.namespaces,
@@ -104,6 +112,7 @@ def findings(
                         severity=severity,
                         message=item.msg,
                         resource=res.id if res else None,
+                        field=str(item.metadata.get("field", "")),
                         origin=res.origin if res else None,
                     )
                 )

@@ -6,6 +6,8 @@ Palette pack doc), written here independently of the Rego that implements them.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -187,4 +189,32 @@ def test_plain_conftest_over_the_rendered_files_gives_the_same_verdicts(
     finally:
         os.chdir(cwd)
     assert code == 1
-    assert capsys.readouterr().out == gate_report
+    # The gate also reports schema results (namespace "schema"); the policy part is conftest's.
+    policy_part = [r for r in json.loads(gate_report) if r["namespace"] == "main"]
+    assert json.loads(capsys.readouterr().out) == policy_part
+    assert {r["namespace"] for r in json.loads(gate_report)} == {"main", "schema"}
+
+
+def test_a_schema_error_stops_the_render_like_a_policy_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    overlay = tmp_path / "typo"
+    overlay.mkdir()
+    base = os.path.relpath(ROOT / "overlays" / "aws", overlay)
+    (overlay / "kustomization.yaml").write_text(
+        f"resources: [{base}]\npatches:\n- target: {{kind: DaemonSet, name: calico-node}}\n"
+        "  patch: '[{op: replace, path: /spec/template/spec/hostNetwork, value: \"true\"}]'\n"
+    )
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "name: c\ncloud: aws\noverlay: typo\nkubernetes: {version: '1.32', podCIDR: 10.1.0.0/16, serviceClusterIpRange: 10.96.0.0/12}\n"
+        "values: {calico: {calicoNetworkCIDR: 10.1.0.0/16}}\n"
+    )
+    out = tmp_path / "out"
+    assert main(["render", str(path), "--pack", str(ROOT), "-o", str(out), "--no-color"]) == 1
+    assert not out.exists()
+    report = capsys.readouterr().out
+    assert (
+        "FAIL - c/apps_v1_daemonset_calico-node.yaml - schema - DaemonSet/calico-node: "
+        'spec.template.spec.hostNetwork: expected boolean, got string "true"'
+    ) in report
