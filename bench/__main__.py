@@ -160,6 +160,18 @@ def bench_fleet(sizes: list[int], jobs: int, sample: int, workdir: Path) -> None
     )
 
 
+def bench_schema(rounds: int) -> None:
+    """Documents per second through schema validation, cold and warm, per example cluster."""
+    from pipeline.schema import bench_validate
+
+    print(f"\n{'cluster':<16} {'docs':>5} {'cold docs/s':>12} {'warm docs/s':>12}  (schemas)")
+    for path in sorted((ROOT / "clusters").glob("*.yaml")):
+        cluster = read_cluster(path, find_pack(path, None), str(path))
+        resources = render_cluster(cluster, None).bundle.resources
+        cold, warm = bench_validate(resources, cluster.kubernetes_version, rounds)
+        print(f"{cluster.name:<16} {len(resources):>5} {cold:>12.0f} {warm:>12.0f}")
+
+
 def bench_clusters(runs: int) -> None:
     print(f"\n{'cluster':<16} {'render':>9}")
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
@@ -189,6 +201,7 @@ def main() -> None:
     bench_overlays(args.runs, args.process_runs)
     bench_clusters(args.runs)
     bench_gate(args.gate_rounds)
+    bench_schema(args.gate_rounds)
     sizes = [int(s) for s in args.fleet.split(",") if s]
     if sizes:
         from pipeline.parallel import default_jobs
