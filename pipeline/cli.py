@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import __version__
-from pipeline.cluster import read_cluster_file
 from pipeline.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, NetpackError, UsageError
 from pipeline.policy import cli as policy_cli
 from pipeline.policy.cli import ENGINES
@@ -216,6 +215,8 @@ def _render(args: argparse.Namespace) -> int:
 
     if args.output is None and len(args.clusters) > 1:
         raise UsageError("several clusters need -o DIR (one sub-directory per cluster)")
+    from pipeline.cluster import read_cluster_file
+
     clusters = [read_cluster_file(path, args.pack) for path in args.clusters]  # all values first
     _unique_names(clusters)
     settings = Settings(
@@ -268,6 +269,7 @@ def _unique_names(clusters: list[Cluster]) -> None:
 def _context(args: argparse.Namespace) -> int:
     import yaml
 
+    from pipeline.cluster import read_cluster_file
     from pipeline.flow import render_cluster
 
     rendered = render_cluster(read_cluster_file(args.cluster, args.pack), None)
@@ -279,6 +281,7 @@ def _context(args: argparse.Namespace) -> int:
 def _ops(args: argparse.Namespace) -> int:
     import yaml
 
+    from pipeline.cluster import read_cluster_file
     from pipeline.flow import as_kustomization, render_cluster
 
     rendered = render_cluster(read_cluster_file(args.cluster, args.pack), None)
