@@ -1,0 +1,294 @@
+"""``netpack publish``: render and gate the fleet, then commit it to a deploy repo.
+
+The command checks the deploy repo first (read-only), renders and gates every
+cluster, and writes nothing unless the whole fleet passed and every render has
+resources. ``pipeline.deploy`` then lands one commit, or none when nothing
+changed. Exit codes are the CLI's: 0 published or up to date, 1 the gate
+failed (conftest's code with ``--fail-on-warn``), 2 bad command line, 3 a bad
+input or a deploy repo that cannot take the publish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from pipeline.errors import EXIT_OK, InputError, UsageError
+
+if TYPE_CHECKING:
+    from pipeline.cluster import Cluster
+    from pipeline.deploy import Fleet, Outcome
+    from pipeline.deploy_repo import Target
+    from pipeline.policy.results import CheckResult
+
+# Everything heavy is imported inside the handler: registering the command
+# must cost `netpack build` nothing at start-up.
+
+DESCRIPTION = """\
+Render and gate clusters, then commit the result to a deploy repo for Argo CD or Flux:
+clusters/<cluster>/calico/ holds one file per resource, a kustomization.yaml and
+.netpack/provenance.json. Nothing is written when the gate fails or a render is
+empty, and no commit is made when nothing changed.
+
+  netpack publish --all --deploy-repo ../deploy
+  netpack publish clusters/aws-prod-1.yaml --deploy-repo git@host:org/deploy.git --push
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``publish``; it sets ``func(args) -> exit code``."""
+    from pipeline import cli  # at call time: pipeline.cli imports this module
+
+    p = subparsers.add_parser(
+        "publish",
+        help="render, gate and commit clusters to a deploy repo",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = p.add_argument
+    add("clusters", type=Path, nargs="*", metavar="CLUSTER_FILE", help="cluster files to publish")
+    add(
+        "--all",
+        action="store_true",
+        dest="all_clusters",
+        help="every clusters/*.yaml of the pack; clusters no longer there are removed",
+    )
+    add(
+        "--deploy-repo",
+        required=True,
+        metavar="PATH_OR_URL",
+        help="a local repository (created if missing), or a URL / bare repository with --push",
+    )
+    add("--branch", default="main", help="the deploy branch (default: main)")
+    add("--push", action="store_true", help="publish to a remote through a cache clone")
+    add("--author", metavar="'NAME <EMAIL>'", help="commit author (default: git config)")
+    add("--sign", action="store_true", help="sign the commit with git's signing config")
+    add(
+        "--argocd-applicationset",
+        action="store_true",
+        help="also write argocd/applicationset.yaml",
+    )
+    add(
+        "--flux-kustomizations",
+        action="store_true",
+        help="also write clusters/<cluster>/flux-kustomization.yaml",
+    )
+    cli._pack_option(p)
+    cli._gate_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``netpack publish``."""
+    return publish_command(args, {})
+
+
+def publish_command(args: argparse.Namespace, timings: dict[str, float]) -> int:
+    """The command; ``timings`` receives seconds per phase (read, render_gate, commit, report)."""
+    from pipeline import cli
+    from pipeline.cluster import read_cluster_file
+    from pipeline.deploy import CommitOptions, parse_identity, publish
+    from pipeline.deploy_repo import DeployError, cache_home, open_target
+
+    start = time.perf_counter()
+    files = cluster_files(args)
+    clusters = [read_cluster_file(path, args.pack) for path in files]  # all values first
+    cli._unique_names(clusters)
+    author = parse_identity(args.author) if args.author else None
+    target = open_target(args.deploy_repo, args.branch, push=args.push, cache_home=cache_home())
+    timings["read"] = time.perf_counter() - start
+    fleet, code = render_fleet(args, files, clusters)
+    timings["render_gate"] = time.perf_counter() - start - timings["read"]
+    if code != EXIT_OK:
+        print("netpack: the gate failed; nothing was published", file=sys.stderr)
+        return code
+    mark = time.perf_counter()
+    try:
+        outcome = publish(target, fleet, CommitOptions(author, args.sign))
+    except OSError as err:  # creating the repo or its cache, the lock file
+        raise DeployError(
+            err.strerror or str(err), file=err.filename or target.shown, operation="publish"
+        ) from None
+    timings["commit"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    # A machine-readable gate report owns stdout; the diff and summary then go to stderr.
+    human = sys.stdout if args.format == "stdout" else sys.stderr
+    _print_diff(args, target, outcome, fleet, human)
+    _say(target, outcome, human)
+    timings["report"] = time.perf_counter() - mark
+    return EXIT_OK
+
+
+def cluster_files(args: argparse.Namespace) -> list[Path]:
+    """The cluster files named, or with ``--all`` every ``clusters/*.yaml`` of the pack."""
+    if args.all_clusters and args.clusters:
+        raise UsageError("give cluster files or --all, not both")
+    if not args.all_clusters:
+        if not args.clusters:
+            raise UsageError("name the cluster files to publish, or pass --all")
+        return list(args.clusters)
+    directory = (args.pack or Path(".")) / "clusters"
+    found = sorted(directory.glob("*.yaml"))
+    if not found:
+        raise InputError(
+            "no cluster files (*.yaml) there; refusing to publish an empty fleet",
+            file=str(directory),
+            operation="publish --all",
+        )
+    return found
+
+
+def render_fleet(
+    args: argparse.Namespace, files: list[Path], clusters: list[Cluster]
+) -> tuple[Fleet, int]:
+    """Render and gate every cluster (``--jobs`` workers, as ``render``), print the gate
+    report as ``render -o`` does, and collect the deploy repo's files; the gate's exit code."""
+    from pipeline.deploy import ClusterFiles, Fleet, read_source
+    from pipeline.layout import PolicySet, manifest_files, provenance
+    from pipeline.parallel import Settings, default_jobs, render_many
+    from pipeline.policy import report
+    from pipeline.policy.results import exit_code
+    from pipeline.progress import Progress
+
+    settings = Settings(
+        pack=args.pack,
+        policies=tuple(args.policy or [clusters[0].pack / "policies"]),
+        data=tuple(args.data or [clusters[0].pack / "policies" / "data"]),
+        engine=args.engine,
+        opa_url=args.opa_url,
+    )
+    policy = PolicySet.of(settings.policies, settings.data, args.engine or _default_engine())
+    source = read_source(clusters[0].pack)
+    fleet = Fleet(
+        [],
+        source,
+        complete=args.all_clusters,
+        flux=args.flux_kustomizations,
+        applicationset=args.argocd_applicationset,
+    )
+    results: list[CheckResult] = []
+    empty: list[str] = []
+    progress = Progress(len(files), quiet=args.quiet)
+    outputs = render_many(files, settings, args.jobs or default_jobs())
+    for cluster, out in zip(clusters, outputs, strict=True):
+        results.extend(out.results)
+        progress.update(out.name, "FAILED" if out.failed else "ok", out.failed)
+        if not out.files:
+            empty.append(out.file)
+        blobs = {p: fleet.add(data) for p, data in manifest_files(out.name, out.files).items()}
+        record = provenance(cluster, out.results, source, policy)
+        fleet.clusters.append(ClusterFiles(out.name, blobs, record))
+    progress.close()
+    code = exit_code(results, fail_on_warn=args.fail_on_warn)
+    text = report.render(results, args.format, color=not args.no_color)
+    if text and not (args.quiet and code == EXIT_OK):
+        sys.stdout.write(text)
+    if empty and code == EXIT_OK:
+        raise InputError(
+            "renders no resources; refusing to publish an empty render",
+            file=empty[0],
+            operation="publish",
+        )
+    return fleet, code
+
+
+def _default_engine() -> str:
+    """The engine the gate opens without ``--engine`` (``default_engine_name``'s choice,
+    without repeating its notice: the workers print it)."""
+    from pipeline.policy.opa_embedded import bindings_error
+
+    return "opa" if bindings_error() is None else "regopy"
+
+
+def _say(target: Target, outcome: Outcome, out: TextIO) -> None:
+    where = f"{target.shown} ({target.branch})"
+    if outcome.commit is None:
+        print(f"netpack: {where} is up to date; nothing to publish", file=out)
+        return
+    groups = outcome.changes.grouped()
+    detail = "; ".join(f"{how} {', '.join(names)}" for how, names in groups.items())
+    n = len(outcome.changes.clusters)
+    counted = f"{n} cluster{'' if n == 1 else 's'}" + (f" ({detail})" if detail else "")
+    pushed = " and pushed" if target.remote else ""
+    print(f"netpack: published {outcome.commit[:7]}{pushed} to {where}: {counted}", file=out)
+
+
+def _print_diff(
+    args: argparse.Namespace, target: Target, outcome: Outcome, fleet: Fleet, out: TextIO
+) -> None:
+    """The semantic diff of the clusters that changed.
+
+    Added and removed clusters are named in the summary line only: a diff of every
+    resource of a whole cluster tells a reviewer nothing more, and costs seconds
+    on a first publish of a large fleet.
+    """
+    from pipeline import diff
+    from pipeline import git as g
+
+    names = set(outcome.changes.grouped().get("changed", []))
+    if not names:
+        return
+
+    new_files = {p: o for c in fleet.clusters if c.name in names for p, o in c.files.items()}
+    old_files = {
+        p: e.oid for p, e in outcome.old.items() if p.split("/")[1:2] and p.split("/")[1] in names
+    }
+    old_blobs = g.read_blobs(g.Git(target.repo), old_files.values())
+    changes = diff.diff_trees(
+        _bodies(old_files, old_blobs.__getitem__), _bodies(new_files, fleet.store.__getitem__)
+    )
+    out.write(diff.format_text(changes, color=out.isatty() and not args.no_color))
+
+
+def _bodies(files: dict[str, str], read: Callable[[str], bytes]) -> dict[str, list[Any]]:
+    """Each cluster's manifests, parsed: ``clusters/<name>/calico/*.yaml`` but the kustomization."""
+    import yaml
+
+    out: dict[str, list[Any]] = {}
+    for path, oid in sorted(files.items()):
+        parts = path.split("/")
+        if len(parts) == 4 and parts[3] != "kustomization.yaml" and parts[3].endswith(".yaml"):
+            out.setdefault(parts[1], []).append(yaml.load(read(oid), Loader=yaml.CSafeLoader))
+    return out
+
+
+# --- Benchmark ---
+
+
+def bench_publish(
+    n: int, workdir: Path, pack: Path | None = None, *, bare: bool = False
+) -> dict[str, float]:
+    """Publish a generated fleet of ``n`` clusters (``pipeline.fleet``) twice, cold and then
+    unchanged, into a new repo under ``workdir`` (a checkout, or a bare repo with ``bare``):
+    seconds per run and per phase, and the peak RSS of this process in MiB (the render
+    workers of ``--jobs`` are separate processes and not counted)."""
+    import contextlib
+    import io
+    import resource
+    import subprocess
+
+    from pipeline.fleet import write_fleet
+
+    pack = pack or Path(__file__).resolve().parent.parent
+    files = write_fleet(workdir / "clusters", n)
+    repo = workdir / ("deploy.git" if bare else "deploy")
+    if bare:
+        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(repo)], check=True)
+    parser = argparse.ArgumentParser(prog="netpack")
+    register(parser.add_subparsers(dest="command", required=True))
+    argv = ["publish", *map(str, files), "--deploy-repo", str(repo)]
+    args = parser.parse_args([*argv, "--pack", str(pack), "--quiet"])
+    figures: dict[str, float] = {"clusters": float(n)}
+    for run_name in ("cold", "unchanged"):
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            publish_command(args, timings)
+        figures[f"{run_name}_s"] = time.perf_counter() - start
+        figures.update({f"{run_name}_{k}_s": v for k, v in timings.items()})
+    figures["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return figures
