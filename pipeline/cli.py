@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import __version__
+from pipeline import __version__, deploy_cli, diff_cli
 from pipeline.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, NetpackError, UsageError
 from pipeline.policy import cli as policy_cli
 from pipeline.policy.cli import ENGINES
@@ -137,6 +137,8 @@ def _parser() -> argparse.ArgumentParser:
 
     policy_cli.register(sub)
     schema_cli.register(sub)
+    deploy_cli.register(sub)
+    diff_cli.register(sub)
     return parser
 
 
