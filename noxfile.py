@@ -1,4 +1,4 @@
-"""Every task runs through nox: tests, lint, typecheck, policy, build, bench."""
+"""Every task runs through nox: tests, lint, typecheck, policy, build, diff, publish, bench."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ nox.options.reuse_existing_virtualenvs = True
 OPA = "opa-golib-python-bindings==0.4.4"
 CLUSTERS = "clusters"
 OUT = "out/rendered"
+DEPLOY = "out/deploy"  # the local deploy repo the quick start publishes into
 
 
 def _install(session: nox.Session, *extras: str) -> None:
@@ -54,11 +55,27 @@ def policy(session: nox.Session) -> None:
 
 @nox.session
 def build(session: nox.Session) -> None:
-    """Render every example cluster into out/rendered/<cluster>/."""
+    """Render and gate every example cluster into out/rendered/<cluster>/."""
     _install(session)
     import glob
 
     session.run("netpack", "render", *sorted(glob.glob(f"{CLUSTERS}/*.yaml")), "-o", OUT)
+
+
+@nox.session
+def diff(session: nox.Session) -> None:
+    """Show what publishing the example fleet would change in out/deploy (exit 1 = changes)."""
+    _install(session)
+    session.run(
+        "netpack", "diff", "--all", "--deploy-repo", DEPLOY, *session.posargs, success_codes=[0, 1]
+    )
+
+
+@nox.session
+def publish(session: nox.Session) -> None:
+    """Render, gate and commit the example fleet into the local deploy repo out/deploy."""
+    _install(session)
+    session.run("netpack", "publish", "--all", "--deploy-repo", DEPLOY, *session.posargs)
 
 
 @nox.session
