@@ -78,6 +78,7 @@ class Fleet:
     clusters: list[ClusterFiles]
     source: Source
     complete: bool = False  # --all: owned clusters missing here are removed
+    kept: set[str] = field(default_factory=set)  # skipped: inputs unchanged, files stay as they are
     flux: bool = False
     applicationset: bool = False
     algorithm: str = "sha1"
@@ -135,11 +136,35 @@ def plan(git: Git, old: Mapping[str, Entry], fleet: Fleet, target: Target) -> Ch
     for cluster in fleet.clusters:
         _plan_cluster(cluster, old, owned.get(cluster.name, set()), blobs, fleet, changes, target)
     if fleet.complete:
-        for name in sorted(set(owned) - {c.name for c in fleet.clusters}):
+        for name in sorted(set(owned) - {c.name for c in fleet.clusters} - fleet.kept):
             if _has(old, name):
                 _plan_removal(name, old, owned[name], fleet, changes)
     _plan_root(old, blobs, fleet, changes, target)
     return changes
+
+
+def published_digests(target: Target) -> dict[str, str]:
+    """The ``inputsDigest`` of every cluster netpack published at the branch tip."""
+    if not target.exists:
+        return {}
+    with prepared(target) as git:
+        base = base_commit(target, git)
+        if base is None:
+            return {}
+        old = g.ls_tree(git, g.tree_of(git, base))
+        records = {
+            match[1]: entry.oid
+            for path, entry in old.items()
+            if path.endswith(PROVENANCE) and (match := _CLUSTER_PATH.match(path))
+        }
+        blobs = g.read_blobs(git, records.values())
+    digests = {}
+    for name, oid in records.items():
+        record = read_json(blobs.get(oid)) or {}
+        digest = record.get("cluster", {}).get("inputsDigest")
+        if isinstance(digest, str):
+            digests[name] = digest
+    return digests
 
 
 def _has(old: Mapping[str, Entry], name: str) -> bool:

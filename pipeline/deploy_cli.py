@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from pipeline.cluster import Cluster
     from pipeline.deploy import Fleet, Outcome
     from pipeline.deploy_repo import Target
+    from pipeline.layout import PolicySet
+    from pipeline.parallel import Settings
     from pipeline.policy.results import CheckResult
 
 # Everything heavy is imported inside the handler: registering the command
@@ -64,6 +66,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="a local repository (created if missing), or a URL / bare repository with --push",
     )
     add("--branch", default="main", help="the deploy branch (default: main)")
+    add(
+        "--full",
+        action="store_true",
+        help="render every cluster, even those whose inputs digest matches the deploy repo",
+    )
     add("--push", action="store_true", help="publish to a remote through a cache clone")
     add("--author", metavar="'NAME <EMAIL>'", help="commit author (default: git config)")
     add("--sign", action="store_true", help="sign the commit with git's signing config")
@@ -100,8 +107,21 @@ def publish_command(args: argparse.Namespace, timings: dict[str, float]) -> int:
     cli._unique_names(clusters)
     author = parse_identity(args.author) if args.author else None
     target = open_target(args.deploy_repo, args.branch, push=args.push, cache_home=cache_home())
+    policy = _policy_set(args, clusters[0].pack)
+    kept = set() if args.full else _unchanged(target, clusters, policy, _outputs(args))
+    todo = [(f, c) for f, c in zip(files, clusters, strict=True) if c.name not in kept]
     timings["read"] = time.perf_counter() - start
-    fleet, code = render_fleet(args, files, clusters)
+    fleet, code = render_fleet(
+        args, [f for f, _ in todo], [c for _, c in todo], policy, clusters[0].pack
+    )
+    fleet.kept = kept
+    if kept and not args.quiet:
+        n = len(kept)
+        print(
+            f"netpack: {n} cluster{'' if n == 1 else 's'} unchanged since the last publish"
+            " (inputs digest); not rendered (--full renders them too)",
+            file=sys.stderr,
+        )
     timings["render_gate"] = time.perf_counter() - start - timings["read"]
     if code != EXIT_OK:
         print("netpack: the gate failed; nothing was published", file=sys.stderr)
@@ -142,27 +162,64 @@ def cluster_files(args: argparse.Namespace) -> list[Path]:
     return found
 
 
+def _settings(args: argparse.Namespace, pack: Path) -> Settings:
+    from pipeline.parallel import Settings
+
+    return Settings(
+        pack=args.pack,
+        policies=tuple(args.policy or [pack / "policies"]),
+        data=tuple(args.data or [pack / "policies" / "data"]),
+        engine=args.engine,
+        opa_url=args.opa_url,
+    )
+
+
+def _policy_set(args: argparse.Namespace, pack: Path) -> PolicySet:
+    from pipeline.layout import PolicySet
+
+    settings = _settings(args, pack)
+    return PolicySet.of(settings.policies, settings.data, args.engine or _default_engine())
+
+
+def _outputs(args: argparse.Namespace) -> str:
+    """Publish options that change a cluster's files, for the inputs digest."""
+    return "flux" if args.flux_kustomizations else ""
+
+
+def _unchanged(
+    target: Target, clusters: list[Cluster], policy: PolicySet, outputs: str
+) -> set[str]:
+    """Clusters whose inputs digest equals the one published: no need to render them."""
+    from pipeline.deploy import published_digests
+    from pipeline.incremental import inputs_digest
+    from pipeline.layout import values_digest
+
+    published = published_digests(target)
+    return {
+        c.name
+        for c in clusters
+        if published.get(c.name) == inputs_digest(c, values_digest(c), policy.digest, outputs)
+    }
+
+
 def render_fleet(
-    args: argparse.Namespace, files: list[Path], clusters: list[Cluster]
+    args: argparse.Namespace,
+    files: list[Path],
+    clusters: list[Cluster],
+    policy: PolicySet,
+    pack: Path,
 ) -> tuple[Fleet, int]:
     """Render and gate every cluster (``--jobs`` workers, as ``render``), print the gate
     report as ``render -o`` does, and collect the deploy repo's files; the gate's exit code."""
     from pipeline.deploy import ClusterFiles, Fleet, read_source
-    from pipeline.layout import PolicySet, manifest_files, provenance
-    from pipeline.parallel import Settings, default_jobs, render_many
+    from pipeline.layout import manifest_files, provenance
+    from pipeline.parallel import default_jobs, render_many
     from pipeline.policy import report
     from pipeline.policy.results import exit_code
     from pipeline.progress import Progress
 
-    settings = Settings(
-        pack=args.pack,
-        policies=tuple(args.policy or [clusters[0].pack / "policies"]),
-        data=tuple(args.data or [clusters[0].pack / "policies" / "data"]),
-        engine=args.engine,
-        opa_url=args.opa_url,
-    )
-    policy = PolicySet.of(settings.policies, settings.data, args.engine or _default_engine())
-    source = read_source(clusters[0].pack)
+    settings = _settings(args, pack)
+    source = read_source(pack)
     fleet = Fleet(
         [],
         source,
@@ -173,19 +230,19 @@ def render_fleet(
     results: list[CheckResult] = []
     empty: list[str] = []
     progress = Progress(len(files), quiet=args.quiet)
-    outputs = render_many(files, settings, args.jobs or default_jobs())
+    outputs = render_many(files, settings, args.jobs or default_jobs()) if files else iter(())
     for cluster, out in zip(clusters, outputs, strict=True):
         results.extend(out.results)
         progress.update(out.name, "FAILED" if out.failed else "ok", out.failed)
         if not out.files:
             empty.append(out.file)
         blobs = {p: fleet.add(data) for p, data in manifest_files(out.name, out.files).items()}
-        record = provenance(cluster, out.results, source, policy)
+        record = provenance(cluster, out.results, source, policy, _outputs(args))
         fleet.clusters.append(ClusterFiles(out.name, blobs, record))
     progress.close()
     code = exit_code(results, fail_on_warn=args.fail_on_warn)
     text = report.render(results, args.format, color=not args.no_color)
-    if text and not (args.quiet and code == EXIT_OK):
+    if files and text and not (args.quiet and code == EXIT_OK):
         sys.stdout.write(text)
     if empty and code == EXIT_OK:
         raise InputError(

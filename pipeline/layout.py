@@ -129,17 +129,25 @@ def values_digest(cluster: Cluster) -> str:
 
 
 def provenance(
-    cluster: Cluster, results: Sequence[CheckResult], source: Source, policy: PolicySet
+    cluster: Cluster,
+    results: Sequence[CheckResult],
+    source: Source,
+    policy: PolicySet,
+    outputs: str = "",
 ) -> dict[str, Any]:
     """The provenance record of one cluster's render: nothing in it changes between runs."""
+    from pipeline.incremental import inputs_digest
+
     file = source.relative(Path(cluster.file))
+    digest = values_digest(cluster)
     return {
         "cluster": {
             "name": cluster.name,
             "file": file,
             "overlay": source.relative(cluster.overlay),
             "datastore": cluster.values.datastore,
-            "valuesDigest": values_digest(cluster),
+            "valuesDigest": digest,
+            "inputsDigest": inputs_digest(cluster, digest, policy.digest, outputs),
         },
         "policy": {
             "digest": policy.digest,
