@@ -11,6 +11,7 @@ input or a deploy repo that cannot take the publish.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -67,6 +68,25 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     add("--branch", default="main", help="the deploy branch (default: main)")
     add(
+        "--changed-since",
+        metavar="GIT_REF",
+        help="only clusters whose inputs changed since GIT_REF",
+    )
+    add("--shard", metavar="K/N", help="render the K-th of N deterministic shards (needs --stage)")
+    add(
+        "--stage",
+        type=Path,
+        metavar="DIR",
+        help="write the shard's files to DIR instead of committing",
+    )
+    add(
+        "--from-stage",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="commit the union of staged shards (every K of N once), in one commit",
+    )
+    add(
         "--full",
         action="store_true",
         help="render every cluster, even those whose inputs digest matches the deploy repo",
@@ -97,24 +117,36 @@ def run(args: argparse.Namespace) -> int:
 def publish_command(args: argparse.Namespace, timings: dict[str, float]) -> int:
     """The command; ``timings`` receives seconds per phase (read, render_gate, commit, report)."""
     from pipeline import cli
-    from pipeline.cluster import read_cluster_file
-    from pipeline.deploy import CommitOptions, parse_identity, publish
-    from pipeline.deploy_repo import DeployError, cache_home, open_target
+    from pipeline.cluster import find_pack, read_cluster_file
+    from pipeline.deploy import parse_identity
+    from pipeline.deploy_repo import cache_home, open_target
 
     start = time.perf_counter()
-    files = cluster_files(args)
+    _check_shard_options(args)
+    author = parse_identity(args.author) if args.author else None
+    if args.from_stage:
+        staged = open_target(args.deploy_repo, args.branch, push=args.push, cache_home=cache_home())
+        return _land(args, staged, _staged_fleet(args), author, timings)
+    every = cluster_files(args)
+    files = _selected(args, every)
     clusters = [read_cluster_file(path, args.pack) for path in files]  # all values first
     cli._unique_names(clusters)
-    author = parse_identity(args.author) if args.author else None
-    target = open_target(args.deploy_repo, args.branch, push=args.push, cache_home=cache_home())
-    policy = _policy_set(args, clusters[0].pack)
-    kept = set() if args.full else _unchanged(target, clusters, policy, _outputs(args))
+    pack = clusters[0].pack if clusters else find_pack(every[0], args.pack)
+    policy = _policy_set(args, pack)
+    target: Target | None = None
+    kept: set[str] = set()
+    if args.stage is None:
+        target = open_target(args.deploy_repo, args.branch, push=args.push, cache_home=cache_home())
+        if not args.full:
+            kept = _unchanged(target, clusters, policy, _outputs(args))
     todo = [(f, c) for f, c in zip(files, clusters, strict=True) if c.name not in kept]
     timings["read"] = time.perf_counter() - start
-    fleet, code = render_fleet(
-        args, [f for f, _ in todo], [c for _, c in todo], policy, clusters[0].pack
-    )
-    fleet.kept = kept
+    fleet, code = render_fleet(args, [f for f, _ in todo], [c for _, c in todo], policy, pack)
+    # Clusters --changed-since left out are unchanged too: --all must not remove them.
+    if len(files) < len(every):
+        fleet.kept = kept | ({read_name(p) for p in every} - {c.name for c in clusters})
+    else:
+        fleet.kept = kept
     if kept and not args.quiet:
         n = len(kept)
         print(
@@ -126,6 +158,23 @@ def publish_command(args: argparse.Namespace, timings: dict[str, float]) -> int:
     if code != EXIT_OK:
         print("netpack: the gate failed; nothing was published", file=sys.stderr)
         return code
+    if args.stage is not None:
+        return _stage(args, fleet)
+    assert target is not None
+    return _land(args, target, fleet, author, timings)
+
+
+def _land(
+    args: argparse.Namespace,
+    target: Target,
+    fleet: Fleet,
+    author: Any,
+    timings: dict[str, float],
+) -> int:
+    """Commit (and push) ``fleet``, then print the diff and a summary."""
+    from pipeline.deploy import CommitOptions, publish
+    from pipeline.deploy_repo import DeployError
+
     mark = time.perf_counter()
     try:
         outcome = publish(target, fleet, CommitOptions(author, args.sign))
@@ -160,6 +209,89 @@ def cluster_files(args: argparse.Namespace) -> list[Path]:
             operation="publish --all",
         )
     return found
+
+
+def read_name(path: Path) -> str:
+    """A cluster file's ``name`` (cheap: no checks; the full read comes later if needed)."""
+    from pipeline.source import read_documents
+
+    docs = read_documents(path)
+    name = docs[0].get("name") if docs and isinstance(docs[0], dict) else None
+    return name if isinstance(name, str) else path.stem
+
+
+def _check_shard_options(args: argparse.Namespace) -> None:
+    if args.shard and args.stage is None:
+        raise UsageError(
+            "--shard needs --stage DIR: shards are committed together with --from-stage"
+        )
+    if args.from_stage and (args.clusters or args.all_clusters or args.stage or args.changed_since):
+        raise UsageError("--from-stage commits staged shards; it takes no cluster files")
+
+
+def _selected(args: argparse.Namespace, files: list[Path]) -> list[Path]:
+    """The cluster files this run renders: ``--changed-since`` and ``--shard`` applied."""
+    from pipeline.cluster import find_pack
+    from pipeline.shard import parse_shard, select_changed, select_shard
+
+    if args.changed_since:
+        files = select_changed(files, find_pack(files[0], args.pack), args.changed_since)
+    if args.shard:
+        files = select_shard(files, parse_shard(args.shard))
+    return files
+
+
+def _stage(args: argparse.Namespace, fleet: Fleet) -> int:
+    """Write this shard's files and records for ``publish --from-stage``."""
+    from pipeline.shard import parse_shard, write_stage
+
+    k, n = parse_shard(args.shard) if args.shard else (1, 1)
+    files = {path: fleet.store[oid] for c in fleet.clusters for path, oid in c.files.items()}
+    records = {c.name: c.provenance for c in fleet.clusters}
+    source = fleet.source
+    meta = {
+        "shard": k,
+        "shards": n,
+        "complete": bool(args.all_clusters),
+        "flux": bool(args.flux_kustomizations),
+        "clusters": sorted(records),
+        "source": {"repo": source.repo, "commit": source.commit, "dirty": source.dirty},
+    }
+    write_stage(args.stage, files, records, meta)
+    print(
+        f"netpack: staged shard {k}/{n} ({len(records)} clusters) in {args.stage}", file=sys.stderr
+    )
+    return EXIT_OK
+
+
+def _staged_fleet(args: argparse.Namespace) -> Fleet:
+    """The union of the staged shards, as one fleet to commit."""
+    from pipeline.deploy import ClusterFiles, Fleet
+    from pipeline.layout import PROVENANCE, Source, cluster_root
+    from pipeline.shard import read_stages
+
+    stages = read_stages(args.from_stage)
+    meta0 = stages[0][0]
+    origin = meta0["source"]
+    fleet = Fleet(
+        [],
+        Source(origin["repo"], origin["commit"], bool(origin["dirty"]), Path(".")),
+        complete=all(meta["complete"] for meta, _ in stages),
+        flux=bool(meta0["flux"]),
+        applicationset=args.argocd_applicationset,
+    )
+    for meta, directory in stages:
+        for name in meta["clusters"]:
+            root = cluster_root(name)
+            record = json.loads((directory / root / PROVENANCE).read_text())
+            paths = sorted(p for p in (directory / root).rglob("*") if p.is_file())
+            files = {
+                p.relative_to(directory).as_posix(): fleet.add(p.read_bytes())
+                for p in paths
+                if not p.relative_to(directory).as_posix().endswith(PROVENANCE)
+            }
+            fleet.clusters.append(ClusterFiles(name, files, record))
+    return fleet
 
 
 def _settings(args: argparse.Namespace, pack: Path) -> Settings:
