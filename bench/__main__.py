@@ -172,6 +172,22 @@ def bench_schema(rounds: int) -> None:
         print(f"{cluster.name:<16} {len(resources):>5} {cold:>12.0f} {warm:>12.0f}")
 
 
+def bench_publish(sizes: list[int], workdir: Path) -> None:
+    """Publish generated fleets into a new deploy repo: cold, no change, one value changed."""
+    from pipeline.deploy_cli import bench_publish as run_publish
+
+    print(
+        f"\n{'clusters':>8} {'cold':>8} {'no change':>10} {'one change':>11} {'peak RSS':>9}"
+        "  (publish)"
+    )
+    for n in sizes:
+        f = run_publish(n, workdir / f"publish-{n}", ROOT, bare=True)
+        print(
+            f"{n:>8} {f['cold_s']:>7.2f}s {f['unchanged_s']:>9.2f}s {f['one_change_s']:>10.2f}s"
+            f" {f['peak_rss_mib']:>7.0f}MiB"
+        )
+
+
 def bench_clusters(runs: int) -> None:
     print(f"\n{'cluster':<16} {'render':>9}")
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
@@ -194,6 +210,7 @@ def main() -> None:
     parser.add_argument(
         "--sample", type=int, default=10, help="clusters kubectl builds for the ratio"
     )
+    parser.add_argument("--publish", default="1000", help="fleet sizes to publish ('' skips)")
     args = parser.parse_args()
     # A pip-installed netpack has its bytecode compiled; make the source tree match,
     # whatever PYTHONDONTWRITEBYTECODE says, so process start-up is measured fairly.
@@ -208,6 +225,10 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory(prefix="netpack-bench-") as tmp:
             bench_fleet(sizes, args.jobs or default_jobs(), args.sample, Path(tmp))
+    publish_sizes = [int(s) for s in args.publish.split(",") if s]
+    if publish_sizes:
+        with tempfile.TemporaryDirectory(prefix="netpack-bench-") as tmp:
+            bench_publish(publish_sizes, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -472,7 +472,9 @@ def bench_publish(
     argv = ["publish", *map(str, files), "--deploy-repo", str(repo)]
     args = parser.parse_args([*argv, "--pack", str(pack), "--quiet"])
     figures: dict[str, float] = {"clusters": float(n)}
-    for run_name in ("cold", "unchanged"):
+    for run_name in ("cold", "unchanged", "one_change"):
+        if run_name == "one_change":  # one value on one cluster (valid on every cloud)
+            files[0].write_text(files[0].read_text() + "    mtu: 1400\n")
         timings: dict[str, float] = {}
         start = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
