@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipeline import git as g
 from pipeline.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from pipeline import git as g
 
 FORMATS = ("text", "markdown", "json")
 
@@ -69,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
 def old_bodies(spec: str, branch: str, names: set[str] | None) -> dict[str, list[Any]]:
     """The manifests each netpack-owned cluster has at the branch tip (``names``: only those)."""
+    from pipeline import git as g
     from pipeline.deploy_repo import base_commit, cache_home, is_url, open_target, prepared
 
     if is_url(spec):
@@ -87,6 +90,7 @@ def old_bodies(spec: str, branch: str, names: set[str] | None) -> dict[str, list
 def _read(git: g.Git, tip: str, names: set[str] | None) -> dict[str, list[Any]]:
     import yaml
 
+    from pipeline import git as g
     from pipeline.layout import PROVENANCE
 
     entries = g.ls_tree(git, g.tree_of(git, tip))

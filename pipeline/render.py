@@ -23,8 +23,6 @@ something else, on purpose:
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -169,6 +167,8 @@ class Staging:
         self.names: list[str] = []
         _io(out_dir.parent, partial(out_dir.parent.mkdir, parents=True, exist_ok=True))
         try:
+            import tempfile  # here: only -o pays for it at start-up
+
             self.root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
         except OSError as err:
             raise _write_error(out_dir.parent, err) from None
@@ -177,6 +177,8 @@ class Staging:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        import shutil
+
         shutil.rmtree(self.root, ignore_errors=True)
 
     def write(self, name: str, data: bytes) -> None:
