@@ -8,16 +8,19 @@ import data.lib.calico
 import data.lib.k8s
 
 deny_backend_bgp contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	calico.backend != "bird"
 	"IPIP" in calico.encapsulations
-	m := calico.mode(calico.ipip_var)
 	msg := k8s.message([
-		calico.ipip_var, " ", m, " needs BGP but calico_backend is ", calico.backend,
+		calico.ipip_var, " ", calico.ipip_mode, " needs BGP but calico_backend is ", calico.backend,
 		"; set calico_backend to bird, or switch to VXLAN (calico.encapsulationType CALICO_IPV4POOL_VXLAN)",
 	])
 }
 
 deny_backend_bgp contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	calico.backend != "bird"
 	"None" in calico.encapsulations
 	msg := k8s.message([

@@ -17,9 +17,9 @@ _block_raw := v if {
 	v != ""
 }
 
-_block_size := num.int(_block_raw)
-
-_block_size := _block_default if {
+_block_size := num.int(_block_raw) if {
+	_block_raw
+} else := _block_default if {
 	is_object(calico.node_container)
 	not _block_raw
 	not _block_unknown
@@ -32,19 +32,29 @@ _block_unknown if {
 }
 
 # The pool calico-node will create: the env var, else the cluster's podCIDR.
-_pool := calico.pool_cidr
+_pool := calico.pool_cidr if {
+	calico.pool_cidr
+} else := calico.pod_cidr
 
-_pool := calico.pod_cidr if not calico.pool_cidr
+_pool_block := calico.pool_block if {
+	calico.pool_cidr
+} else := cidr.parse(calico.pod_cidr) if {
+	not calico.pool_cidr
+}
 
 deny_block_size contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	v := _block_raw
-	not num.int(v)
+	not _block_size # with _block_raw set, _block_size is num.int(_block_raw)
 	msg := k8s.message([
 		_block_var, " ", v, " is not an integer; set it to a value from 20 to 32 (default 26)",
 	])
 }
 
 deny_block_size contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	n := _block_size
 	not _in_range(n)
 	msg := k8s.message([
@@ -54,9 +64,11 @@ deny_block_size contains msg if {
 }
 
 deny_block_size_pool contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	n := _block_size
 	_in_range(n)
-	pool := cidr.parse(_pool)
+	pool := _pool_block
 	pool.prefix > n
 	msg := k8s.message([
 		"pool ", _pool, " (/", num.text(pool.prefix), ") is smaller than one /", num.text(n),

@@ -11,8 +11,11 @@ import data.lib.cidr
 import data.lib.k8s
 
 deny_cidr contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	want := calico.pod_cidr
 	got := calico.pool_cidr
+	got != want # cheap, and cidr.same parses both otherwise
 	not cidr.same(got, want)
 	msg := k8s.message([
 		calico.cidr_var, " ", got, " does not match podCIDR ", want,
@@ -23,6 +26,8 @@ deny_cidr contains msg if {
 # Without the env var calico-node takes kubeadm's podSubnet or the first free
 # 192.168.0.0/16-style range: an implicit choice the rendered output cannot show.
 deny_cidr contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	want := calico.pod_cidr
 	is_object(calico.node_container)
 	not calico.env_set(calico.cidr_var)
@@ -33,8 +38,10 @@ deny_cidr contains msg if {
 }
 
 deny_cidr contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	want := calico.pod_cidr
-	calico.env_value(calico.cidr_var) == ""
+	calico.pool_env == ""
 	msg := k8s.message([
 		calico.cidr_var,
 		" is empty, so calico-node picks the pool itself; set calico.calicoNetworkCIDR to ", want,
@@ -42,9 +49,11 @@ deny_cidr contains msg if {
 }
 
 deny_cidr contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	want := calico.pod_cidr
 	calico.env_set(calico.cidr_var)
-	not calico.env_value(calico.cidr_var)
+	not calico.pool_env
 	msg := k8s.message([
 		calico.cidr_var,
 		" comes from a valueFrom netpack cannot resolve; set it as a literal value via calico.calicoNetworkCIDR ",

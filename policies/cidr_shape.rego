@@ -9,6 +9,10 @@ import data.lib.k8s
 
 _link_local := "169.254.0.0/16"
 
+# _link_local_bounds is cidr.bounds(cidr.parse(_link_local)), written out:
+# it is the same for every document (cidr_shape_test.rego checks the two agree).
+_link_local_bounds := [2851995648, 2852061184]
+
 # "none" is calico-node's documented way to skip the IPv4 pool.
 _pool_to_check := c if {
 	c := calico.pool_cidr
@@ -16,8 +20,10 @@ _pool_to_check := c if {
 }
 
 deny_cidr_invalid contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	c := _pool_to_check
-	not cidr.valid(c)
+	not calico.pool_block
 	msg := k8s.message([
 		calico.cidr_var, " ", c,
 		" is not an IPv4 CIDR (a.b.c.d/n); set calico.calicoNetworkCIDR to the cluster's podCIDR",
@@ -25,15 +31,19 @@ deny_cidr_invalid contains msg if {
 }
 
 deny_cidr_host_bits contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	c := _pool_to_check
-	cidr.valid(c)
-	not cidr.masked(c)
-	msg := k8s.message([calico.cidr_var, " ", c, " has host bits set; use ", cidr.canonical(c)])
+	pool := calico.pool_block
+	pool.octets != pool.network
+	msg := k8s.message([calico.cidr_var, " ", c, " has host bits set; use ", cidr.text(pool)])
 }
 
 deny_cidr_link_local contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	c := _pool_to_check
-	cidr.overlaps(c, _link_local)
+	cidr.ranges_overlap(calico.pool_bounds, _link_local_bounds)
 	msg := k8s.message([
 		calico.cidr_var, " ", c, " overlaps the link-local range ", _link_local,
 		"; choose a pod CIDR outside it",
@@ -41,9 +51,12 @@ deny_cidr_link_local contains msg if {
 }
 
 deny_cidr_service_overlap contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	c := _pool_to_check
-	some svc in calico.service_cidrs
-	cidr.overlaps(c, svc)
+	pool := calico.pool_bounds
+	some [svc, block] in calico.service_blocks
+	cidr.ranges_overlap(pool, cidr.bounds(block))
 	msg := k8s.message([
 		calico.cidr_var, " ", c, " overlaps serviceClusterIpRange ", svc,
 		"; pick a pod CIDR (calico.calicoNetworkCIDR and podCIDR) that is disjoint from it",

@@ -1,5 +1,6 @@
 package main
 
+import data.lib.cidr
 import data.lib.fixtures
 
 _with_cidr(value) := fixtures.with_env(fixtures.calico_node, "CALICO_IPV4POOL_CIDR", value)
@@ -46,4 +47,8 @@ test_cidr_service_overlap_denied if {
 test_cidr_adjacent_to_services_passes if {
 	count(deny_cidr_service_overlap) == 0 with input as _with_cidr("10.112.0.0/12")
 		with data.netpack as fixtures.aws
+}
+
+test_cidr_link_local_bounds_are_the_range if {
+	_link_local_bounds == cidr.bounds(cidr.parse(_link_local))
 }

@@ -10,7 +10,8 @@ import data.lib.k8s
 # A cluster whose cloud the table does not know would otherwise pass
 # deny_cloud_encapsulation and deny_mtu without being checked.
 deny_cloud_unknown contains msg if {
-	calico.is_node
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	is_string(calico.cloud)
 	not calico.cloud_spec
 	msg := k8s.message([
@@ -20,8 +21,9 @@ deny_cloud_unknown contains msg if {
 }
 
 deny_cloud_encapsulation contains msg if {
-	calico.is_node
-	allowed := calico.allowed("encapsulations")
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
+	allowed := calico.allowed_encapsulations
 	some e in calico.encapsulations
 	not e in allowed
 	msg := k8s.message([
@@ -32,10 +34,11 @@ deny_cloud_encapsulation contains msg if {
 }
 
 deny_cloud_mode contains msg if {
-	calico.is_node
-	allowed := calico.allowed("modes")
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
+	allowed := calico.allowed_modes
 	some e in calico.encapsulations
-	e in calico.allowed("encapsulations")
+	e in calico.allowed_encapsulations
 	m := calico.encap_mode(e)
 	not m in allowed
 	msg := k8s.message([
@@ -46,14 +49,16 @@ deny_cloud_mode contains msg if {
 }
 
 warn_cloud_caveat contains msg if {
-	calico.is_node
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	some w in calico.cloud_spec.warnings
 	is_string(w.message)
 	some e in calico.encapsulations
 	e in object.get(w, "encapsulations", [e])
-	calico.encap_mode(e) in object.get(w, "modes", [calico.encap_mode(e)])
+	m := calico.encap_mode(e)
+	m in object.get(w, "modes", [m])
 	not _caveat_handled(w)
-	msg := k8s.message([e, " ", calico.encap_mode(e), " on cloud ", calico.cloud, ": ", w.message])
+	msg := k8s.message([e, " ", m, " on cloud ", calico.cloud, ": ", w.message])
 }
 
 # _caveat_handled(w): calico-node already carries the settings that address it.

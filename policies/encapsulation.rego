@@ -7,16 +7,20 @@ import data.lib.calico
 import data.lib.k8s
 
 deny_encapsulation_both contains msg if {
-	calico.mode(calico.ipip_var) != "Never"
-	calico.mode(calico.vxlan_var) != "Never"
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
+	calico.ipip_mode != "Never"
+	calico.vxlan_mode != "Never"
 	msg := k8s.message([
-		calico.ipip_var, " is ", calico.mode(calico.ipip_var), " and ", calico.vxlan_var, " is ",
-		calico.mode(calico.vxlan_var),
+		calico.ipip_var, " is ", calico.ipip_mode, " and ", calico.vxlan_var, " is ",
+		calico.vxlan_mode,
 		", but a pool cannot use IPIP and VXLAN at once; set one of them to Never (calico.encapsulationType picks which)",
 	])
 }
 
 deny_encapsulation_mode contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	some var in [calico.ipip_var, calico.vxlan_var]
 	v := calico.invalid_mode(var)
 	msg := k8s.message([

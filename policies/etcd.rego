@@ -9,6 +9,7 @@ _placeholder := "http://<ETCD_IP>:<ETCD_PORT>"
 _etcd_keys := ["etcd-ca", "etcd-cert", "etcd-key"]
 
 # calico-etcd.yaml's ConfigMap carries etcd_endpoints; calico.yaml's does not.
+# The rules below test kind and name first themselves (README, "Writing rules").
 _etcd_config_map if {
 	k8s.is_object_named("ConfigMap", "calico-config")
 	k8s.has_key(input.data, "etcd_endpoints")
@@ -21,6 +22,8 @@ _etcd_config_map if {
 }
 
 deny_etcd_endpoints contains msg if {
+	input.kind == "ConfigMap"
+	input.metadata.name == "calico-config"
 	_etcd_config_map
 	v := trim_space(k8s.literal(object.get(input, ["data", "etcd_endpoints"], "")))
 	v == ""
@@ -30,6 +33,8 @@ deny_etcd_endpoints contains msg if {
 }
 
 deny_etcd_endpoints contains msg if {
+	input.kind == "ConfigMap"
+	input.metadata.name == "calico-config"
 	_etcd_config_map
 	v := k8s.literal(object.get(input, ["data", "etcd_endpoints"], ""))
 	contains(v, "<")
@@ -41,7 +46,8 @@ _unrendered(v) := " is still the upstream placeholder" if {
 } else := " still holds a <...> template placeholder"
 
 deny_etcd_secret_plaintext contains msg if {
-	k8s.is_object_named("Secret", "calico-etcd-secrets")
+	input.kind == "Secret"
+	input.metadata.name == "calico-etcd-secrets"
 	some field in ["data", "stringData"]
 	some key in _etcd_keys
 	v := input[field][key]

@@ -13,8 +13,11 @@ import data.lib.k8s
 import data.lib.num
 
 deny_mtu contains msg if {
-	calico.is_node
-	n := num.int(calico.calico_config.veth_mtu)
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
+	veth_mtu := calico.calico_config.veth_mtu
+	veth_mtu != "0" # auto-detect, the default: nothing to parse
+	n := num.int(veth_mtu)
 	n > 0
 	underlay := calico.underlay_mtu
 	some e in calico.encapsulations
@@ -29,7 +32,8 @@ deny_mtu contains msg if {
 }
 
 deny_mtu_invalid contains msg if {
-	k8s.is_object_named("ConfigMap", "calico-config")
+	input.kind == "ConfigMap"
+	input.metadata.name == "calico-config"
 	k8s.has_key(input.data, "veth_mtu")
 	raw := k8s.literal(input.data.veth_mtu)
 	not _mtu_number(raw)

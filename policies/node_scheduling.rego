@@ -14,6 +14,8 @@ _node_pod := input.spec.template.spec if {
 }
 
 deny_node_tolerations contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	pod := _node_pod
 	tolerations := [t | some t in object.get(pod, "tolerations", []); is_object(t)]
 	missing := [effect |
@@ -29,6 +31,8 @@ deny_node_tolerations contains msg if {
 }
 
 deny_node_host_network contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	object.get(_node_pod, "hostNetwork", false) != true
 	msg := k8s.message([
 		"spec.template.spec.hostNetwork is not true; calico-node programs the host's routes and must set hostNetwork: true",
@@ -36,6 +40,8 @@ deny_node_host_network contains msg if {
 }
 
 deny_node_priority_class contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	p := object.get(_node_pod, "priorityClassName", "")
 	p != "system-node-critical"
 	msg := k8s.message([
@@ -57,10 +63,11 @@ _covers(t, effect) if {
 	_lasts(t, effect)
 }
 
-_lasts(_, effect) if effect == "NoSchedule"
-
-# A NoExecute toleration with tolerationSeconds evicts the pod after that time.
+# _lasts(t, effect): t keeps tolerating such a taint. A NoExecute toleration
+# with tolerationSeconds evicts the pod after that time.
 _lasts(t, effect) if {
+	effect == "NoSchedule"
+} else := true if {
 	effect == "NoExecute"
 	object.get(t, "tolerationSeconds", null) == null
 }

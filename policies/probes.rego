@@ -11,11 +11,11 @@ _bird_flags := {"livenessProbe": "-bird-live", "readinessProbe": "-bird-ready"}
 # The lookup stays outside the comprehension (see lib.calico.allowed).
 _probe_command(probe) := [a | some a in command; is_string(a)] if {
 	command := calico.node_container[probe].exec.command
-}
-
-_probe_command(probe) := [] if not calico.node_container[probe].exec.command
+} else := []
 
 deny_bird_probes contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	calico.backend != "bird"
 	some probe, flag in _bird_flags
 	flag in _probe_command(probe)
@@ -26,6 +26,8 @@ deny_bird_probes contains msg if {
 }
 
 deny_bird_probes contains msg if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	calico.backend == "bird"
 	some probe, flag in _bird_flags
 	not flag in _probe_command(probe)

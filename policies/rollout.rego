@@ -5,13 +5,11 @@
 # strategies); OnDelete leaves nodes on the old version indefinitely.
 package main
 
-import data.lib.calico
 import data.lib.k8s
 
-_is_kube_controllers if k8s.is_object_named("Deployment", "calico-kube-controllers")
-
 deny_kube_controllers_replicas contains msg if {
-	_is_kube_controllers
+	input.kind == "Deployment"
+	input.metadata.name == "calico-kube-controllers"
 	r := object.get(input, ["spec", "replicas"], 1)
 	r != null
 	r != 1
@@ -22,7 +20,8 @@ deny_kube_controllers_replicas contains msg if {
 }
 
 deny_kube_controllers_strategy contains msg if {
-	_is_kube_controllers
+	input.kind == "Deployment"
+	input.metadata.name == "calico-kube-controllers"
 	t := object.get(input, ["spec", "strategy", "type"], "RollingUpdate")
 	t != "Recreate"
 	msg := k8s.message([
@@ -32,7 +31,8 @@ deny_kube_controllers_strategy contains msg if {
 }
 
 deny_node_update_strategy contains msg if {
-	calico.is_node
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
 	t := object.get(input, ["spec", "updateStrategy", "type"], "RollingUpdate")
 	t != "RollingUpdate"
 	msg := k8s.message([

@@ -2,8 +2,9 @@
 
 For each namespace and input document conftest queries every distinct
 ``deny``/``violation``/``warn`` rule and its exceptions.  We get the same
-answers from one ``evaluate("data.<ns>")`` per document and read the rules and
-``exception`` out of that object in Python:
+answers from the values of those rules and ``exception`` for the document,
+asked of the engine together (``pipeline.policy.rule_values``), and read them
+in Python:
 
 - a list value gives one result per element (string -> ``msg``; object -> ``msg``
   required, ``_loc`` -> ``loc``, other keys -> ``metadata``); an empty list or a
@@ -11,6 +12,9 @@ answers from one ``evaluate("data.<ns>")`` per document and read the rules and
 - if ``exception[_][_] == "<name minus prefix>"`` matches, the rule's results are
   dropped and each matching row is one exception whose message is that query;
 - successes are padded up to ``ruleCount``, the number of rule definitions.
+
+A rule known to be the empty set for a document without asking the engine
+(``pipeline.policy.guards``) counts exactly like one the engine evaluated.
 
 Output order is deterministic: namespaces sorted, then files sorted.  The
 pipeline gate passes already-parsed documents::
@@ -25,16 +29,21 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pipeline.errors import UsageError
+from pipeline.policy import rule_values
 from pipeline.policy.engine import Engine, PolicyError, TestOutcome
 from pipeline.policy.loading import RULE_NAME, Policies
 from pipeline.policy.results import CheckResult, Location, Result
 
 FAILURE = re.compile(r"(deny|violation)(_[a-zA-Z0-9]+)*")
 COMBINED = "Combined"
+EXCEPTION = "exception"
+_ABSENT = object()  # a rule missing from a document's values: undefined
 Documents = list[tuple[str, list[Any]]]
 
 
@@ -168,32 +177,77 @@ def rule_results(value: Any, query: str) -> list[Result]:
     return results
 
 
+class _RuleQueries(NamedTuple):
+    rule: str
+    exception_name: str
+    exception_query: str  # data.<ns>.exception[_][_] == "<exception_name>"
+    query: str  # data.<ns>.<rule>
+    failure: bool
+
+
+@lru_cache(maxsize=64)
+def _queries(ns: Namespace) -> tuple[tuple[_RuleQueries, ...], tuple[str, ...]]:
+    """Each rule's queries, and all of them in conftest's order without repeats."""
+    rules = []
+    ordered: dict[str, None] = {}
+    for rule in ns.rules:
+        name = exception_name(rule)
+        entry = _RuleQueries(
+            rule,
+            name,
+            f'data.{ns.name}.exception[_][_] == "{name}"',
+            f"data.{ns.name}.{rule}",
+            FAILURE.fullmatch(rule) is not None,
+        )
+        rules.append(entry)
+        ordered.update({entry.exception_query: None, entry.query: None})
+    return tuple(rules), tuple(ordered)
+
+
 def evaluate_document(ns: Namespace, values: dict[str, Any], into: CheckResult) -> None:
-    """Add one document's results in ``ns`` to ``into``; ``values`` is ``data.<ns>`` for it."""
+    """Add one document's results in ``ns`` to ``into``; ``values``: its rules' values."""
+    rules, queries = _queries(ns)
+    exception = values.get(EXCEPTION)
+    rows = _exception_counts(exception) if exception else None
     failures: list[Result] = []
     warnings: list[Result] = []
     exceptions: list[Result] = []
     successes = 0
-    for rule in ns.rules:
-        name = exception_name(rule)
-        exception_query = f'data.{ns.name}.exception[_][_] == "{name}"'
-        matched = _exception_rows(values.get("exception"), name)
-        exceptions.extend(Result(exception_query) for _ in range(matched))
-        query = f"data.{ns.name}.{rule}"
-        results = rule_results(values[rule], query) if rule in values else []
+    for entry in rules:
+        matched = rows[entry.exception_name] if rows else 0
+        if matched:
+            exceptions.extend(Result(entry.exception_query) for _ in range(matched))
+        value = values.get(entry.rule, _ABSENT)
+        if value is _ABSENT:
+            continue
+        if not isinstance(value, list) or not value:  # one success, as rule_results says
+            successes += not matched
+            continue
+        results = rule_results(value, entry.query)
         for result in results if not matched else []:
             if not result.msg:
                 successes += 1
-            elif FAILURE.fullmatch(rule):
+            elif entry.failure:
                 failures.append(result)
             else:
                 warnings.append(result)
-        into.queries.extend(q for q in (exception_query, query) if q not in into.queries)
+    if into.queries:
+        seen = set(into.queries)
+        into.queries.extend(q for q in queries if q not in seen)
+    else:
+        into.queries.extend(queries)
     counted = len(failures) + len(warnings) + len(exceptions) + successes
     into.successes += successes + max(ns.rule_count - counted, 0)
     into.failures.extend(failures)
     into.warnings.extend(warnings)
     into.exceptions.extend(exceptions)
+
+
+def _exception_counts(exception: Any) -> Counter[str]:
+    """``_exception_rows`` for every name at once."""
+    return Counter(
+        item for row in _members(exception) for item in _members(row) if isinstance(item, str)
+    )
 
 
 def _values(
@@ -204,29 +258,28 @@ def _values(
     index: str,
     data: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    query = f"data.{ns.name}"
     extra = {**(data or {}), "conftest": {"file": file_info(filename)}}
     try:
-        found = engine.evaluate(query, document, extra_data=extra)
+        return rule_values.document_values(engine, ns.name, _asked(ns), document, extra)
     except PolicyError as err:
         raise PolicyError(
-            str(err), file=filename, operation=f"evaluate {query}", resource=index
+            str(err), file=filename, operation=f"evaluate data.{ns.name}", resource=index
         ) from None
-    value = found[0] if found else None
-    return value if isinstance(value, dict) else {}
 
 
 def _batch(
     engine: Engine, ns: Namespace, inputs: Documents, data: Mapping[str, Any] | None
 ) -> dict[tuple[str, int], dict[str, Any]]:
     """``_values`` of every document in one engine call (``check``'s ``file_blind``)."""
-    from pipeline.policy.engines import evaluate_many
-
     keys = [(name, i) for name, docs in inputs for i in range(len(docs))]
     flat = [doc for _, docs in inputs for doc in docs]
-    found = evaluate_many(engine, f"data.{ns.name}", flat, extra_data=data)
-    values = [v[0] if v and isinstance(v[0], dict) else {} for v in found]
+    values = rule_values.batch_values(engine, ns.name, _asked(ns), flat, data)
     return dict(zip(keys, values, strict=True))
+
+
+def _asked(ns: Namespace) -> tuple[str, ...]:
+    """What conftest reads of ``data.<ns>``: its rules and ``exception``."""
+    return (*ns.rules, EXCEPTION)
 
 
 def combined_input(documents: Documents) -> list[dict[str, Any]]:

@@ -19,6 +19,13 @@ What the bridge does that matters (phi1010/opa-golib-python-bindings go/bridge.g
   is applied with ``with data["k"] as input.extra["k"]``, never as a literal.
 - ``print()`` output comes back with each eval, with its ``file:line``.
 
+What keeps evals cheap: every query's values are collected inside one
+comprehension under one ``with`` (``_request``, ``batch_expr``), so OPA's rule
+cache spans a document's whole evaluation; ``evaluate_groups`` asks several
+(query, documents) groups in one call; ``rule_guards`` parses the modules with
+OPA's own parser so that ``conftest.check`` can skip rules and documents that
+cannot match (``pipeline.policy.guards``).
+
 The Go runtime reads ``GOMAXPROCS``/``GOGC`` from the process environment at
 start-up only; ``GOMAXPROCS=1 GOGC=400`` made single-threaded evals ~1.6x
 faster on a busy 2-core machine (it also serialises evals across threads).
@@ -32,7 +39,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,9 +57,11 @@ from pipeline.policy.engines import (
     verdict,
     with_extra,
 )
+from pipeline.policy.guards import RuleGuards, rule_guards
 
 _lib_cache: list[Any] = []
-_ENCODER = json.JSONEncoder(allow_nan=False)  # NaN is not JSON: Go would reject it
+_ALL = "__netpack_values"  # binds the list of a query's values (``EmbeddedOpaEngine._request``)
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))  # no NaN: Go rejects it
 
 
 def _lib() -> Any:
@@ -172,12 +181,14 @@ class EmbeddedOpaEngine:
         self._modules: dict[str, str] = {}
         self._data: dict[str, Any] = {}
         self._readers: dict[tuple[str, str], bool] = {}  # can (policy, query) read data[key]?
+        self._guards: dict[str, dict[str, RuleGuards] | None] = {}  # rule_guards by package
         self._local = threading.local()
 
     def load(self, modules: Mapping[str, str], data: Mapping[str, Any]) -> None:
         self.close()
         self._handle = self._compiled(dict(modules), dict(data))
         self._modules, self._data, self._readers = dict(modules), dict(data), {}
+        self._guards = {}
 
     def evaluate(
         self, query: str, input_doc: Any, *, extra_data: Mapping[str, Any] | None = None
@@ -189,7 +200,8 @@ class EmbeddedOpaEngine:
         except BridgeError as exc:
             raise policy_error(exc.message, f"evaluate {query}") from None
         self._local.prints = [(p["location"], p["message"]) for p in envelope.get("prints") or []]
-        return [r.get("bindings", {}).get(VALUE_VAR) for r in envelope.get("result") or []]
+        values: list[Any] = envelope["result"][0]["bindings"][_ALL]
+        return values
 
     def evaluate_many(
         self, query: str, docs: list[Any], *, extra_data: Mapping[str, Any] | None = None
@@ -209,6 +221,52 @@ class EmbeddedOpaEngine:
         self._local.prints = [(p["location"], p["message"]) for p in envelope.get("prints") or []]
         values: list[list[Any]] = envelope["result"][0]["bindings"]["__netpack_batch"]
         return values
+
+    def evaluate_groups(
+        self,
+        groups: Sequence[tuple[str, list[Any]]],
+        *,
+        extra_data: Mapping[str, Any] | None = None,
+    ) -> list[list[list[Any]]]:
+        """``evaluate_many`` for several (query, documents) pairs, in one eval.
+
+        ``conftest.check`` asks each kind of document for its own rules; one
+        eval instead of one per group saves the call, the input envelope and
+        the ``with data`` overrides (~0.1 ms each).
+        """
+        queries = [query for query, _ in groups]
+        merged = {
+            k: v
+            for k, v in merged_extra(self._data, extra_data).items()
+            if any(self._reads(k, q) for q in queries)
+        }
+        parts = ", ".join(_group_expr(i, q) for i, q in enumerate(queries))
+        text = f"__netpack_batch := [{parts}]{with_extra(sorted(merged))}"
+        payload = _json({"groups": [docs for _, docs in groups], "extra": merged})
+        try:
+            envelope = self._require().eval(text, payload)
+        except BridgeError as exc:
+            raise policy_error(exc.message, "evaluate document groups") from None
+        self._local.prints = [(p["location"], p["message"]) for p in envelope.get("prints") or []]
+        values: list[list[list[Any]]] = envelope["result"][0]["bindings"]["__netpack_batch"]
+        return values
+
+    def rule_guards(self, package: str) -> dict[str, RuleGuards] | None:
+        """The rules ``package`` defines, each with the literal tests opening its bodies.
+
+        ``conftest.check`` uses it to skip rules (and documents) that cannot
+        match (``pipeline.policy.guards``).  ``None`` when the loaded data has
+        a value at the package's root too: rules are then not all it holds.
+        """
+        if package not in self._guards:
+            self._guards[package] = self._rule_guards(package)
+        return self._guards[package]
+
+    def _rule_guards(self, package: str) -> dict[str, RuleGuards] | None:
+        if re.split(r"[.\[]", package, maxsplit=1)[0] in self._data:
+            return None
+        handle = self._require()
+        return rule_guards([self._parse(handle, p, s) for p, s in self._modules.items()], package)
 
     def last_prints(self) -> list[tuple[str, str]]:
         """``(file:line, text)`` of each ``print()`` in this thread's last ``evaluate``."""
@@ -236,11 +294,19 @@ class EmbeddedOpaEngine:
         return self._handle
 
     def _request(self, query: str, doc: Any, extra: Mapping[str, Any] | None) -> tuple[str, bytes]:
-        """Query text and input: extra data rides in the input, so the text stays a fixed set."""
+        """Query text and input: extra data rides in the input, so the text stays a fixed set.
+
+        The values are collected by one comprehension (``_ALL``): OPA gives every
+        expression carrying a ``with`` its own rule cache, and the compiler splits
+        a query such as ``{"a": [..data.p.a..], "b": [..]}`` into one expression
+        per nested term, so without it each rule would recompute the helpers it
+        shares with the others (2.4x slower on a calico-node DaemonSet).
+        """
         merged = {k: v for k, v in merged_extra(self._data, extra).items() if self._reads(k, query)}
+        values = f"{_ALL} := [{VALUE_VAR} | {VALUE_VAR} := {query}]"
         if not merged and doc is not None:
-            return f"{VALUE_VAR} := {query}", _json(doc)
-        text = f"{VALUE_VAR} := {query} with input as input.doc{with_extra(sorted(merged))}"
+            return values, _json(doc)
+        text = f"{values} with input as input.doc{with_extra(sorted(merged))}"
         return text, _json({"doc": doc, "extra": merged})
 
     def _reads(self, key: str, query: str) -> bool:
@@ -251,12 +317,17 @@ class EmbeddedOpaEngine:
     def _discover(self, handle: OpaHandle) -> list[TestRule]:
         tests: list[TestRule] = []
         for path, source in sorted(self._modules.items()):
-            payload = _json({"path": path, "source": source})
-            envelope = handle.eval(
-                f"{VALUE_VAR} := rego.parse_module(input.path, input.source)", payload
-            )
-            tests += tests_from_ast(path, source, envelope["result"][0]["bindings"][VALUE_VAR])
+            tests += tests_from_ast(path, source, self._parse(handle, path, source))
         return tests
+
+    @staticmethod
+    def _parse(handle: OpaHandle, path: str, source: str) -> Any:
+        """OPA's AST of one module, as ``rego.parse_module`` gives it."""
+        payload = _json({"path": path, "source": source})
+        envelope = handle.eval(
+            f"{VALUE_VAR} := rego.parse_module(input.path, input.source)", payload
+        )
+        return envelope["result"][0]["bindings"][VALUE_VAR]
 
     @staticmethod
     def _compiled(modules: dict[str, str], data: dict[str, Any]) -> OpaHandle:
@@ -276,6 +347,15 @@ class EmbeddedOpaEngine:
             handle.close()
             raise
         return handle
+
+
+def _group_expr(index: int, query: str) -> str:
+    """``batch_expr``'s comprehension over the documents of ``input.groups[index]``."""
+    values = f"[{VALUE_VAR} | {VALUE_VAR} := {query}]"
+    return (
+        f"[__netpack_v | some __netpack_doc in input.groups[{index}]; "
+        f"__netpack_v := {values} with input as __netpack_doc]"
+    )
 
 
 def _run_test(handle: OpaHandle, test: TestRule) -> TestOutcome:

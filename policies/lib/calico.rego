@@ -5,6 +5,12 @@
 # Context rules read data.netpack (netpack's context.yaml) and data.clouds
 # (policies/data/clouds.yaml); with either absent they are undefined, so the
 # rules that need them do not fire.
+#
+# Cost: everything here is derived from calico-node, so the rules that use it
+# test `input.kind == "DaemonSet"` and `input.metadata.name == "calico-node"`
+# first (README, "Writing rules"). What several rules read is a rule here, not
+# a function, because OPA evaluates a rule once per document and a function
+# at every call: node_env, ipip_mode, vxlan_mode, backend, pool_cidr, pool_block.
 package lib.calico
 
 import data.lib.cidr
@@ -19,7 +25,10 @@ cidr_var := "CALICO_IPV4POOL_CIDR"
 
 backend_var := "CALICO_NETWORKING_BACKEND"
 
-is_node if k8s.is_object_named("DaemonSet", "calico-node")
+is_node if {
+	input.kind == "DaemonSet"
+	input.metadata.name == "calico-node"
+}
 
 # node_container is the container named calico-node, else the first one.
 node_container := cs[i] if {
@@ -32,28 +41,45 @@ _first_or_zero(indices) := indices[0] if {
 	count(indices) > 0
 } else := 0
 
-# env_entry(name) is the last env entry called name (the kubelet lets the
-# last duplicate win). Not max(indices): regopy's max, min and sort order
-# numbers as text (max([5, 20]) is 5 there).
-env_entry(name) := env[indices[count(indices) - 1]] if {
-	env := node_container.env
-	indices := [i | env[i].name == name]
-	count(indices) > 0
+# node_env maps each env var name of calico-node to its entry. The kubelet
+# lets the last duplicate win. Without duplicates (the usual case) one pass
+# builds it; otherwise each name takes the last of its indices. Not
+# max(indices): regopy's max, min and sort order numbers as text
+# (max([5, 20]) is 5 there).
+node_env := {e.name: e | some e in _env} if _unique_names
+
+node_env := {name: _env[indices[count(indices) - 1]] |
+	some name in {e.name | some e in _env}
+	indices := [i | _env[i].name == name]
+} if not _unique_names
+
+_env := node_container.env
+
+# _unique_names: the env is an array whose entries all have distinct names.
+_unique_names if {
+	is_array(_env)
+	count({e.name | some e in _env}) == count(_env)
 }
 
+# env_entry(name) is the entry calico-node uses for the variable name.
+env_entry(name) := node_env[name]
+
 # env_set(name) holds when calico-node lists the variable at all.
-env_set(name) if env_entry(name)
+env_set(name) if node_env[name]
 
 # env_value(name) is the string value calico-node sees: the literal value,
 # or the calico-config key a configMapKeyRef points at, taken from
 # data.netpack.calico_config. Undefined when it cannot be known here.
+#
+# Mutually exclusive bodies are written as else branches throughout: OPA
+# evaluates every body of a multi-body rule or function (to catch
+# conflicting values), but stops at the first branch of an else chain that
+# is defined.
 env_value(name) := k8s.literal(object.get(e, "value", "")) if {
-	e := env_entry(name)
+	e := node_env[name]
 	not e.valueFrom
-}
-
-env_value(name) := k8s.literal(data.netpack.calico_config[key]) if {
-	e := env_entry(name)
+} else := k8s.literal(data.netpack.calico_config[key]) if {
+	e := node_env[name]
 	e.valueFrom.configMapKeyRef.name == "calico-config"
 	key := e.valueFrom.configMapKeyRef.key
 }
@@ -72,10 +98,13 @@ _modes := {
 # mode(var) is the normalised mode of a pool env var; unset means Never.
 mode(var) := "Never" if {
 	is_object(node_container)
-	not env_set(var)
-}
+	not node_env[var]
+} else := _modes[lower(env_value(var))]
 
-mode(var) := _modes[lower(env_value(var))]
+# ipip_mode and vxlan_mode are mode(ipip_var) and mode(vxlan_var).
+ipip_mode := mode(ipip_var)
+
+vxlan_mode := mode(vxlan_var)
 
 # invalid_mode(var) is the raw value when calico-node would refuse it.
 invalid_mode(var) := v if {
@@ -88,18 +117,19 @@ encap_var := {"IPIP": ipip_var, "VXLAN": vxlan_var}
 
 # encapsulations is what the default pool will use: "IPIP", "VXLAN", or
 # "None" when both are Never. Both at once is invalid (R2) but reported as is.
-encapsulations contains e if {
-	some e, var in encap_var
-	mode(var) != "Never"
-}
+encapsulations contains "IPIP" if ipip_mode != "Never"
+
+encapsulations contains "VXLAN" if vxlan_mode != "Never"
 
 encapsulations contains "None" if {
-	mode(ipip_var) == "Never"
-	mode(vxlan_var) == "Never"
+	ipip_mode == "Never"
+	vxlan_mode == "Never"
 }
 
 # encap_mode(e) is the mode of encapsulation e; no encapsulation is "Never".
-encap_mode(e) := mode(encap_var[e])
+encap_mode("IPIP") := ipip_mode
+
+encap_mode("VXLAN") := vxlan_mode
 
 encap_mode("None") := "Never"
 
@@ -109,23 +139,32 @@ overhead := {"IPIP": 20, "VXLAN": 50, "None": 0}
 # backend is CALICO_NETWORKING_BACKEND as calico-node sees it (bird when
 # unset or empty); undefined when it comes from a ConfigMap we cannot see.
 backend := v if {
-	v := env_value(backend_var)
+	v := _backend_env
 	v != ""
-}
-
-backend := "bird" if env_value(backend_var) == ""
-
-backend := "bird" if {
+} else := "bird" if {
+	_backend_env == ""
+} else := "bird" if {
 	is_object(node_container)
-	not env_set(backend_var)
+	not node_env[backend_var]
 }
 
-# pool_cidr is the explicit CALICO_IPV4POOL_CIDR; "" counts as unset, as in
-# startup.go (it then falls back to kubeadm's podSubnet or 192.168.0.0/16).
+_backend_env := env_value(backend_var)
+
+# pool_env is env_value(cidr_var); pool_cidr is the explicit pool: ""
+# counts as unset, as in startup.go (it then falls back to kubeadm's
+# podSubnet or 192.168.0.0/16).
+pool_env := env_value(cidr_var)
+
 pool_cidr := v if {
-	v := env_value(cidr_var)
+	v := pool_env
 	v != ""
 }
+
+# pool_block is pool_cidr parsed (lib.cidr.parse), undefined when it is not
+# an IPv4 CIDR, and pool_bounds its address range (lib.cidr.bounds).
+pool_block := cidr.parse(pool_cidr)
+
+pool_bounds := cidr.bounds(pool_block)
 
 # ---- cluster context (data.netpack) ------------------------------------
 
@@ -138,6 +177,12 @@ cloud_spec := data.clouds[lower(cloud)] if is_object(data.clouds[lower(cloud)])
 # The lookup stays outside the comprehension: regopy treats a function
 # parameter used as a key inside one as unbound and iterates every key.
 allowed(key) := [x | some x in values; is_string(x)] if values := cloud_spec[key]
+
+# allowed_encapsulations and allowed_modes are allowed("encapsulations")
+# and allowed("modes").
+allowed_encapsulations := allowed("encapsulations")
+
+allowed_modes := allowed("modes")
 
 # underlay_mtu is the cloud's network MTU from the table.
 underlay_mtu := num.int(cloud_spec.mtu)
@@ -155,8 +200,11 @@ _first_ipv4_or_raw(s) := entries[0] if {
 	trim_space(s) != ""
 }
 
-# service_cidrs are the IPv4 entries of serviceClusterIpRange.
-service_cidrs := cidr.ipv4_entries(data.netpack.cluster.kubernetes.serviceClusterIpRange)
+# service_cidrs are the IPv4 entries of serviceClusterIpRange, and
+# service_blocks the same entries as [text, parsed block] pairs.
+service_blocks := cidr.ipv4_blocks(data.netpack.cluster.kubernetes.serviceClusterIpRange)
+
+service_cidrs := [entry[0] | some entry in service_blocks]
 
 # calico_config is the rendered calico-config ConfigMap's data.
 calico_config := data.netpack.calico_config if is_object(data.netpack.calico_config)

@@ -58,3 +58,17 @@ test_lib_calico_context if {
 	not calico.pod_cidr with data.netpack as {}
 	not calico.cloud_spec with data.netpack as fixtures.context("mars", "bird") with data.clouds as fixtures.clouds
 }
+
+test_lib_calico_env_with_a_nameless_entry if {
+	ds := fixtures.put(fixtures.calico_node, "/spec/template/spec/containers/0/env/-", {"value": "x"})
+	calico.env_value("CALICO_IPV4POOL_CIDR") == "10.244.0.0/16" with input as ds
+	calico.ipip_mode == "Always" with input as ds
+	calico.vxlan_mode == "Never" with input as ds
+}
+
+test_lib_calico_pool if {
+	calico.pool_cidr == "10.244.0.0/16" with input as fixtures.calico_node
+	calico.pool_bounds == [183762944, 183828480] with input as fixtures.calico_node
+	not calico.pool_block with input as fixtures.with_env(fixtures.calico_node, "CALICO_IPV4POOL_CIDR", "none")
+	not calico.pool_cidr with input as fixtures.with_env(fixtures.calico_node, "CALICO_IPV4POOL_CIDR", "")
+}

@@ -7,8 +7,6 @@
 # below 2^32) are only added and compared, which both engines do exactly.
 package lib.cidr
 
-import data.lib.num
-
 # _pow2[i] == 2^i for i in 0..32 (no pow builtin needed).
 _pow2 := [
 	1, 2, 4, 8, 16, 32, 64, 128,
@@ -18,9 +16,12 @@ _pow2 := [
 	4294967296,
 ]
 
-# Go's net.ParseCIDR rejects leading zeros in octets ("010") but not in the
-# prefix length ("/016"), so neither do we.
-_octet_re := `^(0|[1-9][0-9]{0,2})$`
+# One pattern reads the whole CIDR: four octets without leading zeros (Go's
+# net.ParseCIDR rejects "010") and the prefix length, whose leading zeros Go
+# accepts ("/016"), so the group skips them. One regex call instead of a
+# split, a match per octet and lib.num.int: a parse is on the hot path of
+# every calico-node DaemonSet.
+_cidr_re := `^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})/0*([0-9]{1,2})$`
 
 # parse(s) is {"octets", "prefix", "network", "size"} for an IPv4 CIDR
 # string "a.b.c.d/p": the four octets as written, the prefix length, the
@@ -28,38 +29,37 @@ _octet_re := `^(0|[1-9][0-9]{0,2})$`
 # Undefined when s is not one.
 parse(s) := {"octets": octets, "prefix": prefix, "network": network, "size": _pow2[32 - prefix]} if {
 	is_string(s)
-	parts := split(s, "/")
-	count(parts) == 2
-	texts := split(parts[0], ".")
-	count(texts) == 4
-	every t in texts {
-		regex.match(_octet_re, t)
-	}
-	octets := [to_number(t) | some t in texts]
-	every o in octets {
-		o <= 255
-	}
-	regex.match(`^[0-9]+$`, parts[1])
-	prefix := num.int(parts[1])
+	[[_, a, b, c, d, p]] := regex.find_all_string_submatch_n(_cidr_re, s, 1)
+	octets := [to_number(a), to_number(b), to_number(c), to_number(d)]
+	octets[0] <= 255
+	octets[1] <= 255
+	octets[2] <= 255
+	octets[3] <= 255
+	prefix := to_number(p)
 	prefix <= 32
+	m := _host_divisors[prefix]
 	network := [
-		_clear(octets[0], prefix),
-		_clear(octets[1], prefix - 8),
-		_clear(octets[2], prefix - 16),
-		_clear(octets[3], prefix - 24),
+		octets[0] - (octets[0] % m[0]),
+		octets[1] - (octets[1] % m[1]),
+		octets[2] - (octets[2] % m[2]),
+		octets[3] - (octets[3] % m[3]),
 	]
 }
 
-# _clear(octet, bits) keeps the top `bits` bits of an octet (bits may fall
-# outside 0..8: below 0 keeps none, above 8 keeps all).
-_clear(octet, bits) := octet if bits >= 8
-
-_clear(_, bits) := 0 if bits <= 0
-
-_clear(octet, bits) := octet - (octet % _pow2[8 - bits]) if {
-	bits > 0
-	bits < 8
-}
+# _host_divisors[p] holds, per octet, 2^(host bits of that octet) for prefix
+# length p: octet - (octet % divisor) clears them. Small operands only, so
+# regopy's % stays exact.
+_host_divisors := [
+	[256, 256, 256, 256], [128, 256, 256, 256], [64, 256, 256, 256], [32, 256, 256, 256],
+	[16, 256, 256, 256], [8, 256, 256, 256], [4, 256, 256, 256], [2, 256, 256, 256],
+	[1, 256, 256, 256], [1, 128, 256, 256], [1, 64, 256, 256], [1, 32, 256, 256],
+	[1, 16, 256, 256], [1, 8, 256, 256], [1, 4, 256, 256], [1, 2, 256, 256],
+	[1, 1, 256, 256], [1, 1, 128, 256], [1, 1, 64, 256], [1, 1, 32, 256],
+	[1, 1, 16, 256], [1, 1, 8, 256], [1, 1, 4, 256], [1, 1, 2, 256],
+	[1, 1, 1, 256], [1, 1, 1, 128], [1, 1, 1, 64], [1, 1, 1, 32],
+	[1, 1, 1, 16], [1, 1, 1, 8], [1, 1, 1, 4], [1, 1, 1, 2],
+	[1, 1, 1, 1],
+]
 
 valid(s) if parse(s)
 
@@ -70,21 +70,29 @@ masked(s) if {
 }
 
 # canonical(s) is s with its host bits cleared, e.g. 10.244.1.0/16 -> 10.244.0.0/16.
-canonical(s) := concat("", [
-	concat(".", [format_int(o, 10) | some o in c.network]), "/", format_int(c.prefix, 10),
-]) if {
-	c := parse(s)
+canonical(s) := text(parse(s))
+
+# text(c) writes a parsed block as a masked CIDR string. The lookup stays
+# outside the comprehension (README, "Engine portability").
+text(c) := concat("", [concat(".", [format_int(o, 10) | some o in network]), "/", format_int(c.prefix, 10)]) if {
+	network := c.network
 }
 
 # _start(c) is the first address of a parsed block as an integer.
 _start(c) := ((((c.network[0] * 256) + c.network[1]) * 256) + c.network[2]) * 256 + c.network[3]
 
 # overlaps(a, b): the two blocks share at least one address.
-overlaps(a, b) if {
-	x := parse(a)
-	y := parse(b)
-	_start(x) < _start(y) + y.size
-	_start(y) < _start(x) + x.size
+overlaps(a, b) if ranges_overlap(bounds(parse(a)), bounds(parse(b)))
+
+# bounds(c) is [first address, first address after] of a parsed block, as
+# integers, so that a rule comparing one pool with several ranges parses and
+# sums it once.
+bounds(c) := [start, start + c.size] if start := _start(c)
+
+# ranges_overlap(x, y): two bounds share at least one address.
+ranges_overlap(x, y) if {
+	x[0] < y[1]
+	y[0] < x[1]
 }
 
 # same(a, b): both name the same block, written identically or not.
@@ -99,4 +107,8 @@ same(a, b) if {
 
 # ipv4_entries(s) are the IPv4 CIDRs of a comma-separated list
 # ("10.244.0.0/16,fd00::/48" in a dual-stack cluster), in list order.
-ipv4_entries(s) := [e | some raw in split(s, ","); e := trim_space(raw); valid(e)] if is_string(s)
+ipv4_entries(s) := [entry[0] | some entry in blocks] if blocks := ipv4_blocks(s)
+
+# ipv4_blocks(s) are those entries as [text, parsed block] pairs, so that a
+# caller comparing them with a pool does not parse them again.
+ipv4_blocks(s) := [[e, c] | some raw in split(s, ","); e := trim_space(raw); c := parse(e)] if is_string(s)

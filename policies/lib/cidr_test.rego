@@ -55,3 +55,45 @@ test_lib_cidr_ipv4_entries if {
 	cidr.ipv4_entries("fd00::/48, 10.244.0.0/16,10.245.0.0/16") == ["10.244.0.0/16", "10.245.0.0/16"]
 	cidr.ipv4_entries("garbage") == []
 }
+
+test_lib_cidr_host_divisors if {
+	every p in numbers.range(0, 32) {
+		every k in numbers.range(0, 3) {
+			cidr._host_divisors[p][k] == cidr._pow2[8 - _prefix_bits_in_octet(p - (8 * k))]
+		}
+	}
+}
+
+# _prefix_bits_in_octet(n): how many of an octet's 8 bits a prefix keeps when
+# it reaches n bits into that octet.
+_prefix_bits_in_octet(n) := 0 if {
+	n < 0
+} else := 8 if {
+	n > 8
+} else := n
+
+test_lib_cidr_parse_prefix_lengths if {
+	every p in numbers.range(0, 32) {
+		cidr.parse(concat("", ["255.255.255.255/", format_int(p, 10)])).size == cidr._pow2[32 - p]
+	}
+	cidr.parse("10.0.0.0/0032").prefix == 32
+	cidr.parse("10.0.0.0/000").prefix == 0
+	every s in ["10.0.0.0/0033", "10.0.0.0/100", "10.0.0.0/8\n", "+10.0.0.0/8", "10.0.0.0/+8"] {
+		not cidr.valid(s)
+	}
+}
+
+test_lib_cidr_bounds if {
+	cidr.bounds(cidr.parse("10.0.0.0/8")) == [167772160, 184549376]
+	cidr.bounds(cidr.parse("10.244.1.0/16")) == [183762944, 183828480]
+	cidr.bounds(cidr.parse("0.0.0.0/0")) == [0, 4294967296]
+	cidr.ranges_overlap([0, 10], [9, 20])
+	not cidr.ranges_overlap([0, 10], [10, 20])
+	not cidr.ranges_overlap([10, 20], [0, 10])
+}
+
+test_lib_cidr_ipv4_blocks if {
+	cidr.ipv4_blocks("fd00::/48, 10.96.0.0/12") == [["10.96.0.0/12", cidr.parse("10.96.0.0/12")]]
+	cidr.ipv4_blocks("garbage") == []
+	not cidr.ipv4_blocks(7)
+}

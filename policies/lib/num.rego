@@ -8,10 +8,13 @@
 package lib.num
 
 # int(x) is the integer value of x: a decimal string or an integral number.
-# Undefined when x is not an integer.
-int(x) := _parse(x) if is_string(x)
-
-int(x) := _parse(json.marshal(x)) if is_number(x)
+# Undefined when x is not an integer. Exclusive alternatives are else
+# branches, which OPA stops trying at the first that holds (lib.calico).
+int(x) := _parse(x) if {
+	is_string(x)
+} else := _parse(json.marshal(x)) if {
+	is_number(x)
+}
 
 _parse(s) := _signed(s) if regex.match(`^[+-]?[0-9]+$`, s)
 
@@ -24,11 +27,10 @@ _signed(s) := _magnitude(s) if {
 	not startswith(s, "+")
 }
 
-_magnitude(digits) := 0 if trim_left(digits, "0") == ""
-
-_magnitude(digits) := to_number(d) if {
+_magnitude(digits) := 0 if {
+	trim_left(digits, "0") == ""
+} else := to_number(d) if {
 	d := trim_left(digits, "0")
-	d != ""
 	count(d) <= 9
 }
 

@@ -10,6 +10,8 @@ test_lib_num_int_accepts_atoi_forms if {
 	num.int("-26") == -26
 	num.int("0") == 0
 	num.int("000") == 0
+	num.int("-0") == 0
+	num.int("+000") == 0
 	num.int(1440) == 1440
 }
 
