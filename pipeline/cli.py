@@ -221,13 +221,7 @@ def _render(args: argparse.Namespace) -> int:
 
     clusters = [read_cluster_file(path, args.pack) for path in args.clusters]  # all values first
     _unique_names(clusters)
-    settings = Settings(
-        pack=args.pack,
-        policies=tuple(args.policy or [clusters[0].pack / "policies"]),
-        data=tuple(args.data or [clusters[0].pack / "policies" / "data"]),
-        engine=args.engine,
-        opa_url=args.opa_url,
-    )
+    settings = Settings.of(args, clusters[0].pack)
     results: list[CheckResult] = []
     streamed = b""
     staging = Staging(args.output) if args.output is not None else None

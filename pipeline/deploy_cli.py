@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from pipeline.deploy import Fleet, Outcome
     from pipeline.deploy_repo import Target
     from pipeline.layout import PolicySet
-    from pipeline.parallel import Settings
     from pipeline.policy.results import CheckResult
 
 # Everything heavy is imported inside the handler: registering the command
@@ -294,22 +293,11 @@ def _staged_fleet(args: argparse.Namespace) -> Fleet:
     return fleet
 
 
-def _settings(args: argparse.Namespace, pack: Path) -> Settings:
-    from pipeline.parallel import Settings
-
-    return Settings(
-        pack=args.pack,
-        policies=tuple(args.policy or [pack / "policies"]),
-        data=tuple(args.data or [pack / "policies" / "data"]),
-        engine=args.engine,
-        opa_url=args.opa_url,
-    )
-
-
 def _policy_set(args: argparse.Namespace, pack: Path) -> PolicySet:
     from pipeline.layout import PolicySet
+    from pipeline.parallel import Settings
 
-    settings = _settings(args, pack)
+    settings = Settings.of(args, pack)
     return PolicySet.of(settings.policies, settings.data, args.engine or _default_engine())
 
 
@@ -345,12 +333,12 @@ def render_fleet(
     report as ``render -o`` does, and collect the deploy repo's files; the gate's exit code."""
     from pipeline.deploy import ClusterFiles, Fleet, read_source
     from pipeline.layout import manifest_files, provenance
-    from pipeline.parallel import default_jobs, render_many
+    from pipeline.parallel import Settings, default_jobs, render_many
     from pipeline.policy import report
     from pipeline.policy.results import exit_code
     from pipeline.progress import Progress
 
-    settings = _settings(args, pack)
+    settings = Settings.of(args, pack)
     source = read_source(pack)
     fleet = Fleet(
         [],

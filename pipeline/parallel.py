@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.gate import Gate
 from pipeline.model import Finding
@@ -30,6 +31,17 @@ class Settings:
     data: tuple[Path, ...]
     engine: str | None = None
     opa_url: str | None = None
+
+    @classmethod
+    def of(cls, args: Any, pack: Path) -> Settings:
+        """From the gate options of ``render``/``publish``; policies default to the pack's."""
+        return cls(
+            pack=args.pack,
+            policies=tuple(args.policy or [pack / "policies"]),
+            data=tuple(args.data or [pack / "policies" / "data"]),
+            engine=args.engine,
+            opa_url=args.opa_url,
+        )
 
 
 @dataclass(frozen=True)
