@@ -71,10 +71,24 @@ def find_kustomization_file(directory: Path) -> Path:
     return found[0]
 
 
+_KUSTOMIZATION_CACHE: dict[tuple[str, str, int, int], Kustomization] = {}
+
+
 def read_kustomization(directory: Path) -> Kustomization:
-    """Parse and check the kustomization file of ``directory``."""
+    """Parse and check the kustomization file of ``directory``; cached like resource
+    files (by path, display, size and mtime), since a fleet reads the same few often."""
     path = find_kustomization_file(directory)
     shown = display(path)
+    stat = path.stat()
+    key = (str(path), shown, stat.st_mtime_ns, stat.st_size)
+    cached = _KUSTOMIZATION_CACHE.get(key)
+    if cached is None:
+        cached = _parse_kustomization(path, shown)
+        _KUSTOMIZATION_CACHE[key] = cached
+    return cached
+
+
+def _parse_kustomization(path: Path, shown: str) -> Kustomization:
     docs = read_documents(path, shown, kustomize=True)
     if len(docs) != 1 or not isinstance(docs[0], dict):
         raise KustomizationError("must hold exactly one YAML mapping", file=shown, operation="load")
@@ -193,15 +207,20 @@ def _ops_list(value: object, shown: str, label: str) -> object:
 
 def _inside_root(path: Path, root: Path, shown: str, label: str) -> Path:
     """Refuse a file that resolves outside ``root`` (also through a symlink)."""
-    real = Path(os.path.realpath(path))
-    real_root = Path(os.path.realpath(root))
-    if real != real_root and real_root not in real.parents:
+    if not _resolves_inside(str(path), str(root)):
         raise KustomizationError(
             f"security: file {display(path)} is not in or below {display(root)}",
             file=shown,
             operation=label,
         )
     return path
+
+
+def _resolves_inside(path: str, root: str) -> bool:
+    # Not cached: a symlink may change between two builds of one process.
+    real = Path(os.path.realpath(path))
+    real_root = Path(os.path.realpath(root))
+    return real == real_root or real_root in real.parents
 
 
 def build(directory: Path) -> list[Resource]:
