@@ -14,8 +14,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import EXIT_OK
-
 if TYPE_CHECKING:
     from pipeline import git as g
 
@@ -66,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         color = sys.stdout.isatty() and not args.no_color
         sys.stdout.write(diff.format_text(changes, color=color, limit=args.limit))
-    return diff.exit_code(changes) if not changes.empty else EXIT_OK
+    return diff.exit_code(changes)
 
 
 def old_bodies(spec: str, branch: str, names: set[str] | None) -> dict[str, list[Any]]:

@@ -17,6 +17,7 @@ Empty documents (a bare ``---``) are dropped, as kustomize drops them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -118,19 +119,28 @@ _KustomizeLoader.add_constructor("tag:yaml.org,2002:float", _kyaml_float)
 _KustomizeLoader.add_constructor("tag:yaml.org,2002:timestamp", _kyaml_date)
 
 
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    """A mapping; a key written twice is an error (keys merged in by ``<<`` may be overridden)."""
-    own = [key for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"]
-    loader.flatten_mapping(node)
+def _hashable(key: Any, node: yaml.Node) -> Any:
+    try:
+        hash(key)
+    except TypeError:
+        raise yaml.constructor.ConstructorError(
+            None, None, "unhashable mapping key", node.start_mark
+        ) from None
+    return key
+
+
+def unique_keys(
+    loader: yaml.SafeLoader,
+    node: yaml.MappingNode,
+    key_of: Callable[[Any, yaml.Node], Any] = _hashable,
+) -> None:
+    """Refuse a key written twice in ``node`` (``key_of`` maps each constructed key
+    first); keys merged in by ``<<`` may be overridden, that is what ``<<`` is for."""
     seen: dict[Any, int] = {}
-    for key_node in own:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "unhashable mapping key", key_node.start_mark
-            ) from None
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = key_of(loader.construct_object(key_node, deep=True), key_node)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None,
@@ -139,6 +149,12 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
                 key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    """A mapping; a key written twice is an error (see ``unique_keys``)."""
+    unique_keys(loader, node)
+    loader.flatten_mapping(node)
     return dict(loader.construct_pairs(node, deep=True))
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from pipeline.errors import InputError
-from pipeline.source import _Loader, parse_documents, read_text
+from pipeline.source import _Loader, parse_documents, read_text, unique_keys
 
 SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -133,19 +133,7 @@ def _key_text(key: Any, node: yaml.Node) -> str:
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    seen: dict[str, int] = {}
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue  # merged keys may be overridden: that is what "<<" is for
-        key = _key_text(loader.construct_object(key_node, deep=True), key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key {key!r} (first at line {seen[key] + 1})",
-                key_node.start_mark,
-            )
-        seen[key] = key_node.start_mark.line
+    unique_keys(loader, node, _key_text)
     loader.flatten_mapping(node)
     return {
         _key_text(loader.construct_object(k, deep=True), k): loader.construct_object(v, deep=True)
