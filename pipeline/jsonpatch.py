@@ -1,9 +1,10 @@
 """The RFC 6902 operations on a JSON-like document, with no netpack context.
 
 ``check_op`` validates one operation's shape; ``apply_op`` applies it to a
-document *in place* and returns the document's new root (only a ``replace`` of
-``""`` changes it).  Both raise ``PatchError`` carrying only the problem text;
-``pipeline.patch`` adds the file, operation and resource, and works on a copy.
+``Draft`` of a document, copy-on-write: the mappings and lists on the way to a
+changed value are copied (once per draft), everything else stays shared with
+the original, which is never changed.  Both raise ``PatchError`` carrying only
+the problem text; ``pipeline.patch`` adds the file, operation and resource.
 
 Semantics are those of kustomize (evanphx/json-patch v4) wherever kustomize
 follows RFC 6902; where it does not, this refuses (all observed with kustomize
@@ -24,7 +25,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pipeline.errors import PatchError
-from pipeline.jsonpointer import describe_type, list_index, parent_of, parse_pointer, resolve
+from pipeline.jsonpointer import (
+    Container,
+    describe_type,
+    list_index,
+    parent_of,
+    parse_pointer,
+    resolve,
+)
 
 OPS = ("add", "remove", "replace", "move", "copy", "test")
 NEEDS_FROM = ("move", "copy")
@@ -64,62 +72,94 @@ def _pointer(op: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return parse_pointer(value, field=key)
 
 
-def apply_op(doc: Any, op: Mapping[str, Any]) -> Any:
-    """Apply one checked operation to ``doc`` in place; return the (new) root.
+class Draft:
+    """A document being patched: ``root`` shares every part no operation changed
+    with the original, and ``_owned`` holds the ids of the containers copied so
+    far (alive in ``root``, so their ids stay unique), which may change in place."""
 
-    On failure ``doc`` may be partly changed: callers work on a copy.
+    def __init__(self, doc: Any) -> None:
+        self.replace_root(_shallow(doc))
+
+    def replace_root(self, value: Any) -> None:
+        """Make ``value``, which nothing else holds, the whole document."""
+        self.root = value
+        self._owned = {id(value)}
+
+    def parent(self, tokens: tuple[str, ...]) -> Container:
+        """``parent_of`` (its checks and errors), made safe to change: each container
+        on the way is this draft's own copy."""
+        parent_of(self.root, tokens)  # raises on a bad path before anything is copied
+        node: Container = self.root
+        for token in tokens[:-1]:
+            key: Any = int(token) if isinstance(node, list) else token
+            child = node[key]
+            if id(child) not in self._owned:
+                child = node[key] = _shallow(child)
+                self._owned.add(id(child))
+            node = child
+        return node
+
+
+def _shallow(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+def apply_op(draft: Draft, op: Mapping[str, Any]) -> None:
+    """Apply one checked operation to ``draft``.
+
+    On failure the draft may be partly changed (the original never is):
+    callers drop it.
     """
-    return _APPLY[op["op"]](doc, op)
+    _APPLY[op["op"]](draft, op)
 
 
-def _add(doc: Any, op: Mapping[str, Any]) -> Any:
-    _insert(doc, parse_pointer(op["path"]), clone(op["value"]))
-    return doc
+def _add(draft: Draft, op: Mapping[str, Any]) -> None:
+    _insert(draft, parse_pointer(op["path"]), clone(op["value"]))
 
 
-def _remove(doc: Any, op: Mapping[str, Any]) -> Any:
-    _take(doc, parse_pointer(op["path"]))
-    return doc
+def _remove(draft: Draft, op: Mapping[str, Any]) -> None:
+    _take(draft, parse_pointer(op["path"]))
 
 
-def _replace(doc: Any, op: Mapping[str, Any]) -> Any:
+def _replace(draft: Draft, op: Mapping[str, Any]) -> None:
     tokens = parse_pointer(op["path"])
     value = clone(op["value"])
     if not tokens:
-        return value
-    resolve(doc, tokens)  # it must exist: kustomize would add a missing key
-    parent = parent_of(doc, tokens)
+        draft.replace_root(value)
+        return
+    resolve(draft.root, tokens)  # it must exist: kustomize would add a missing key
+    parent = draft.parent(tokens)
     if isinstance(parent, list):
         parent[list_index(tokens[-1], len(parent), allow_end=False)] = value
     else:
         parent[tokens[-1]] = value
-    return doc
 
 
-def _move(doc: Any, op: Mapping[str, Any]) -> Any:
-    source, tokens = _source(doc, op), parse_pointer(op["path"])
+def _move(draft: Draft, op: Mapping[str, Any]) -> None:
+    source, tokens = _source(draft.root, op), parse_pointer(op["path"])
     if source == tokens:
-        return doc
+        return
     if tokens[: len(source)] == source:
         raise PatchError("cannot move a value into its own child")
-    _insert(doc, tokens, _take(doc, source))
-    return doc
+    _insert(draft, tokens, _take(draft, source))
 
 
-def _copy(doc: Any, op: Mapping[str, Any]) -> Any:
-    source = _source(doc, op)
-    _insert(doc, parse_pointer(op["path"]), clone(resolve(doc, source)))
-    return doc
+def _copy(draft: Draft, op: Mapping[str, Any]) -> None:
+    source = _source(draft.root, op)
+    _insert(draft, parse_pointer(op["path"]), clone(resolve(draft.root, source)))
 
 
-def _test(doc: Any, op: Mapping[str, Any]) -> Any:
-    found = resolve(doc, parse_pointer(op["path"]))
+def _test(draft: Draft, op: Mapping[str, Any]) -> None:
+    found = resolve(draft.root, parse_pointer(op["path"]))
     if not json_equal(found, op["value"]):
         raise PatchError(f"test failed: found {_shown(found)}, expected {_shown(op['value'])}")
-    return doc
 
 
-_APPLY: dict[str, Callable[[Any, Mapping[str, Any]], Any]] = {
+_APPLY: dict[str, Callable[[Draft, Mapping[str, Any]], None]] = {
     "add": _add,
     "remove": _remove,
     "replace": _replace,
@@ -139,19 +179,19 @@ def _source(doc: Any, op: Mapping[str, Any]) -> tuple[str, ...]:
     return source
 
 
-def _insert(doc: Any, tokens: tuple[str, ...], value: Any) -> None:
+def _insert(draft: Draft, tokens: tuple[str, ...], value: Any) -> None:
     """RFC 6902 add: set a mapping key, or insert into a list (``-`` appends)."""
-    parent = parent_of(doc, tokens)
+    parent = draft.parent(tokens)
     if isinstance(parent, list):
         parent.insert(list_index(tokens[-1], len(parent), allow_end=True), value)
     else:
         parent[tokens[-1]] = value
 
 
-def _take(doc: Any, tokens: tuple[str, ...]) -> Any:
+def _take(draft: Draft, tokens: tuple[str, ...]) -> Any:
     """Remove and return the value at ``tokens``, which must exist."""
-    resolve(doc, tokens)
-    parent = parent_of(doc, tokens)
+    resolve(draft.root, tokens)
+    parent = draft.parent(tokens)
     if isinstance(parent, list):
         return parent.pop(list_index(tokens[-1], len(parent), allow_end=False))
     return parent.pop(tokens[-1])

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.errors import PatchError
-from pipeline.jsonpatch import NEEDS_FROM, apply_op, check_op, clone
+from pipeline.jsonpatch import NEEDS_FROM, Draft, apply_op, check_op, clone
 from pipeline.jsonpointer import describe_type
 from pipeline.model import Body, Resource
 from pipeline.target import Target
@@ -97,18 +97,20 @@ def _member(op: Mapping[str, Any], key: str) -> str:
 def apply_ops(
     body: Body, ops: Sequence[Mapping[str, Any]], *, file: str, label: str, resource: str
 ) -> Body:
-    """``body`` with ``ops`` applied in order; ``body`` itself is never changed.
+    """``body`` with ``ops`` applied in order; ``body`` itself is never changed, and
+    the result shares the parts no operation touched with it (bodies are never
+    changed in place, ``pipeline.model``).
 
     All or nothing: the first failing operation raises a ``PatchError`` naming
     ``file``, ``label``, the operation's 0-based index and ``resource`` (a
     ``Resource.describe()``).  The result must keep a ``kind`` and a
     ``metadata.name``.
     """
-    doc: Any = clone(body)
+    draft = Draft(body)  # copy-on-write: unchanged parts stay shared with ``body``
     for index, op in enumerate(ops):
         try:
             check_op(op)
-            doc = apply_op(doc, op)
+            apply_op(draft, op)
         except PatchError as err:
             raise PatchError(
                 err.message,
@@ -117,7 +119,7 @@ def apply_ops(
                 resource=f"target {resource}",
             ) from None
     try:
-        return _identified(doc)
+        return _identified(draft.root)
     except PatchError as err:
         raise PatchError(
             err.message, file=file, operation=label, resource=f"target {resource}"

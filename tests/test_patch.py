@@ -411,6 +411,23 @@ def test_yaml_aliases_become_independent_copies() -> None:
     assert after["spec"] == {"a": {"x": 1, "y": 2}, "b": {"x": 1}}
 
 
+def test_unchanged_parts_are_shared_and_changed_paths_copied_once() -> None:
+    # Copy-on-write: a fleet patches the same base bodies for every cluster.
+    body = _doc("{kind: K, metadata: {name: n}, spec: {a: {l: [1, 2]}, b: {x: [3]}}}")
+    pristine = copy.deepcopy(body)
+    ops = _doc(
+        "[{op: add, path: /spec/a/l/-, value: 3}, {op: move, from: /spec/a/l/0, path: /spec/a/m},"
+        " {op: copy, from: /spec/b, path: /spec/c}, {op: add, path: /spec/c/x/-, value: 4}]"
+    )
+    after = apply_ops(body, ops, file=FILE, label=LABEL, resource="r")
+    assert after["spec"] == {"a": {"l": [2, 3], "m": 1}, "b": {"x": [3]}, "c": {"x": [3, 4]}}
+    assert body == pristine
+    assert after["metadata"] is body["metadata"] and after["spec"]["b"] is body["spec"]["b"]
+    assert (
+        after["spec"] is not body["spec"] and after["spec"]["a"]["l"] is not body["spec"]["a"]["l"]
+    )
+
+
 # --- parsing operations ------------------------------------------------------------------
 
 UNKNOWN = "(expected add, remove, replace, move, copy or test)"
