@@ -22,7 +22,8 @@ import yaml
 from pipeline.cluster import Cluster
 from pipeline.gate import Gate, context, findings
 from pipeline.load import Kustomization, build_kustomization
-from pipeline.model import Bundle
+from pipeline.memo import Memo
+from pipeline.model import Bundle, Resource
 from pipeline.patch import Patch
 from pipeline.policy.results import CheckResult
 from pipeline.values import set_values
@@ -54,23 +55,51 @@ def cluster_kustomization(cluster: Cluster) -> Kustomization:
     )
 
 
-def render_cluster(cluster: Cluster, gate: Gate | None) -> Rendered:
+class Builds:
+    """One run's overlay builds, shared by the clusters on the same overlay and datastore.
+
+    For one command over a fleet, whose files do not change while it runs (as
+    ``kustomize build`` reads each file once): a cluster's render is its
+    overlay's build plus its value patches, so the build is done once per
+    (cluster directory, overlay, datastore component) and its bodies are frozen
+    in ``memo`` for the steps after it.  A build that fails is not kept: each
+    cluster gets its own error.
+    """
+
+    def __init__(self) -> None:
+        self.memo = Memo()
+        self._done: dict[tuple[object, ...], tuple[Resource, ...]] = {}
+
+    def build(self, kust: Kustomization) -> list[Resource]:
+        key = (os.path.realpath(kust.root), kust.resources, kust.components)
+        found = self._done.get(key)
+        if found is None:
+            found = self._done[key] = tuple(build_kustomization(kust))
+            self.memo.freeze(r.body for r in found)
+        return list(found)
+
+
+def render_cluster(cluster: Cluster, gate: Gate | None, builds: Builds | None = None) -> Rendered:
     """Run every step for one cluster; ``gate=None`` only where no verdict is wanted
-    (``netpack ops`` and the oracle tests, which print or compare, never write)."""
-    resources = build_kustomization(cluster_kustomization(cluster))  # 1. load
+    (``netpack ops`` and the oracle tests, which print or compare, never write).
+    ``builds`` shares overlay builds across the clusters of one run."""
+    kust = cluster_kustomization(cluster)
+    resources = builds.build(kust) if builds else build_kustomization(kust)  # 1. load
     resources, patches = set_values(resources, cluster)  # 2. set_values
     ctx = context(cluster.context(), resources)
     bundle = Bundle(resources=resources, context=ctx)
     if gate is None:
         return Rendered(cluster=cluster, bundle=bundle, value_patches=tuple(patches))
-    results = gate.check(cluster.name, resources, ctx)  # 3. check_policies
+    memo = builds.memo if builds else None
+    results = gate.check(cluster.name, resources, ctx, memo=memo)  # 3. check_policies
     bundle.findings.extend(findings(results, resources, cluster.name))
     return Rendered(cluster, bundle, tuple(patches), tuple(results))
 
 
 def render_fleet(clusters: Sequence[Cluster], gate: Gate) -> list[Rendered]:
     """Every cluster through every step, in the order given."""
-    return [render_cluster(cluster, gate) for cluster in clusters]
+    builds = Builds()
+    return [render_cluster(cluster, gate, builds) for cluster in clusters]
 
 
 def as_kustomization(rendered: Rendered, directory: Path) -> dict[str, object]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.memo import Memo
 from pipeline.model import Finding, Resource
 from pipeline.policy import conftest
 from pipeline.policy.engine import Engine
@@ -72,14 +73,24 @@ class Gate:
         return cls(instance, conftest.namespaces(loaded, ["main"]), blind)
 
     def check(
-        self, name: str, resources: Sequence[Resource], ctx: dict[str, Any]
+        self,
+        name: str,
+        resources: Sequence[Resource],
+        ctx: dict[str, Any],
+        *,
+        memo: Memo | None = None,
     ) -> list[CheckResult]:
-        """Schema results, then conftest results, for one cluster: one document per file."""
+        """Schema results, then conftest results, for one cluster: one document per file.
+        ``memo`` remembers what is computed of the bodies it has frozen."""
         items = ordered(resources)
         names = [f"{name}/{n}" for n in file_names(items, Path(name))]
         version = ctx["cluster"]["kubernetes"]["version"]
         schema = validate_resources(
-            items, version, names=names, version_source=f"cluster {name} kubernetes.version"
+            items,
+            version,
+            names=names,
+            version_source=f"cluster {name} kubernetes.version",
+            memo=memo,
         )
         documents = [(n, [r.body]) for n, r in zip(names, items, strict=True)]
         return schema + conftest.check(

@@ -9,6 +9,7 @@ mutators ``(Bundle) -> Bundle`` or validators ``(Bundle) -> list[Finding]``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 Body = dict[str, Any]
@@ -90,8 +91,9 @@ class Resource:
     body: Body
     origin: Origin
 
-    @property
+    @cached_property
     def id(self) -> ResourceId:
+        """Read once: the body never changes."""
         return ResourceId.of(self.body)
 
     def describe(self) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.flow import Builds
 from pipeline.gate import Gate
 from pipeline.model import Finding
 from pipeline.policy.results import CheckResult
@@ -68,27 +69,30 @@ def default_jobs() -> int:
 
 
 _GATE: Gate | None = None  # one per worker process, opened by _start
+_BUILDS: Builds | None = None  # the overlay builds this worker has done, for this run
 
 
 def _start(settings: Settings) -> None:
-    global _GATE
+    global _GATE, _BUILDS
     _GATE = Gate.open(
         settings.policies, settings.data, engine=settings.engine, opa_url=settings.opa_url
     )
+    _BUILDS = Builds()
 
 
 def _work(args: tuple[Path, Settings]) -> Output:
     from pipeline.cluster import read_cluster_file
     from pipeline.flow import render_cluster
-    from pipeline.render import dump, file_names, ordered
+    from pipeline.render import file_names, ordered
 
     path, settings = args
-    assert _GATE is not None, "worker started without its gate"
+    assert _GATE is not None and _BUILDS is not None, "worker started without its gate"
     cluster = read_cluster_file(path, settings.pack)
-    rendered = render_cluster(cluster, _GATE)
+    rendered = render_cluster(cluster, _GATE, _BUILDS)
     items = ordered(rendered.bundle.resources)
     names = file_names(items, Path(cluster.name))
-    files = tuple((n, dump(r.body).encode()) for n, r in zip(names, items, strict=True))
+    memo = _BUILDS.memo
+    files = tuple((n, memo.get("yaml", r.body, _yaml)) for n, r in zip(names, items, strict=True))
     return Output(
         cluster.name, cluster.file, files, rendered.results, tuple(rendered.bundle.findings)
     )
@@ -112,8 +116,15 @@ def render_many(paths: Sequence[Path], settings: Settings, jobs: int) -> Iterato
         yield from pool.map(_work, [(p, settings) for p in paths], chunksize=chunk)
 
 
+def _yaml(body: Any) -> bytes:
+    from pipeline.render import dump
+
+    return dump(body).encode()
+
+
 def _stop() -> None:
-    global _GATE
+    global _GATE, _BUILDS
+    _BUILDS = None
     if _GATE is not None:
         _GATE.close()
         _GATE = None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 from pipeline.errors import InputError
@@ -58,6 +58,7 @@ _KIND_RANK = {kind: i - len(_ORDER_FIRST) for i, kind in enumerate(_ORDER_FIRST)
 }
 
 
+@lru_cache(maxsize=4096)  # a fleet sorts the same ids for every cluster
 def sort_key(rid: ResourceId) -> tuple[int, str, str]:
     """Return the legacy sort key: kind rank, then ``group_version_kind``, then ``namespace|name``.
 
@@ -92,6 +93,7 @@ def render_stream(resources: Iterable[Resource]) -> str:
 # --- Files: kustomize/commands/build/writer.go WriteIndividualFiles ---
 
 
+@lru_cache(maxsize=4096)
 def _effective_namespace(rid: ResourceId) -> str | None:
     """Return the namespace ``rid`` is filed under (``default`` if unset); None if cluster-wide."""
     # kustomize's own idea of scope (pipeline.target has the table and how it was found).
@@ -99,6 +101,7 @@ def _effective_namespace(rid: ResourceId) -> str | None:
     return None if namespace == NOT_NAMESPACED else namespace
 
 
+@lru_cache(maxsize=4096)
 def file_name(rid: ResourceId, *, namespace_prefix: bool = False) -> str:
     """Return the name ``kubectl kustomize DIR -o OUTDIR`` gives ``rid``'s file.
 

@@ -21,6 +21,7 @@ import pytest
 from pipeline.cluster import read_cluster
 from pipeline.errors import InputError, NetpackError
 from pipeline.flow import render_cluster
+from pipeline.memo import Memo
 from pipeline.model import Body, Origin, Resource
 from pipeline.policy.inputs import parse_file
 from pipeline.policy.report import FORMATS
@@ -193,6 +194,41 @@ def test_one_validator_keeps_verdicts_apart_per_schema() -> None:
         strict = validator.validate_resources(pool, VERSION, preinstalled_crds=crds())
         loose = validator.validate_resources(pool, VERSION, preinstalled_crds=calico)
         assert (len(strict[0].failures), loose[0].successes) == (1, 1)
+
+
+def test_a_memo_remembers_shared_parts_without_changing_any_finding() -> None:
+    """A fleet's DaemonSets share untouched parts (copy-on-write patches): a memo checks
+    a shared part once, and every finding keeps its own full path."""
+    base = documents("daemonset.yaml")[0].body
+    pod = base["spec"]["template"]["spec"]
+    bad_volume = {"name": "v", "hostPath": {"path": "/x", "typ": "Directory"}}
+    volumes = [*pod.get("volumes", []), bad_volume]  # one list, shared by both bodies
+    bodies = []
+    for host_network in (True, "yes"):
+        spec = {**pod, "volumes": volumes, "hostNetwork": host_network}
+        template = {**base["spec"]["template"], "spec": spec}
+        bodies.append({**base, "spec": {**base["spec"], "template": template}})
+    resources = [Resource(b, Origin(f"ds{i}.yaml", 0)) for i, b in enumerate(bodies)]
+
+    def messages(memo: Memo | None, version: str) -> list[list[str]]:
+        found = []
+        for res in resources:  # one call per body, as the gate does per cluster
+            results = Validator().validate_resources([res], version, memo=memo)
+            found.append([item.msg for item in results[0].failures])
+        return found
+
+    memo = Memo()
+    memo.freeze(bodies)
+    volume = f"{DS}: spec.template.spec.volumes[{len(volumes) - 1}].hostPath.typ: unknown field"
+    for version in (VERSION, "1.31"):
+        plain = messages(None, version)
+        assert plain == [
+            [volume],
+            [f'{DS}: spec.template.spec.hostNetwork: expected boolean, got string "yes"', volume],
+        ]
+        assert messages(memo, version) == plain
+        assert messages(memo, version) == plain  # answered from the memo this time
+    assert memo.table("schema subtrees")
 
 
 def test_bench_validate_reports_documents_per_second() -> None:

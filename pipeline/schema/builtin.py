@@ -21,6 +21,8 @@ import importlib.util
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -28,7 +30,11 @@ from typing import Any, Protocol
 
 # jsonschema ships no type information; with types-jsonschema installed these
 # ignores are unused, which unused-ignore allows.
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped,unused-ignore]
+from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
+    Draft202012Validator,
+    ValidationError,
+    validators,
+)
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -99,6 +105,7 @@ class Release:
     registry: Registry[Any]
     base: str
     _validators: dict[str, SchemaValidator] = field(default_factory=dict)
+    _class: Any = None  # Draft202012Validator with a remembering $ref, made on first use
 
     def validator(self, api_version: str, kind: str) -> SchemaValidator | None:
         """The validator of a kind, or None when this release has no such kind."""
@@ -124,11 +131,62 @@ class Release:
         return f"{self.base}#/$defs/{name}"
 
     def _compile(self, schema: dict[str, Any]) -> SchemaValidator:
-        validator: SchemaValidator = Draft202012Validator(schema, registry=self.registry)
+        cls = self._class
+        if cls is None:
+            cls = self._class = validators.extend(
+                Draft202012Validator, {"$ref": _remembering_ref(self.version)}
+            )
+        validator: SchemaValidator = cls(schema, registry=self.registry)
         return validator
 
     def has_group(self, group: str) -> bool:
         return any(g == group for g, _ in self.served)
+
+
+# The subtree memo of the validation running in this context (``remembering``), if any.
+_SUBTREES: ContextVar[dict[Any, Any] | None] = ContextVar("netpack_schema_subtrees", default=None)
+_SUBTREES_MAX = 50_000  # entries; each holds a part of a body
+
+
+@contextmanager
+def remembering(table: dict[Any, Any] | None) -> Iterator[None]:
+    """Within it, ``$ref`` results are kept in ``table`` by (release, ref, part identity).
+
+    Copy-on-write patching (``pipeline.jsonpatch``) leaves a cluster's objects
+    sharing every untouched part with the overlay's build, so a value-patched
+    DaemonSet is checked again only along the paths the values changed.  Parts
+    of bodies never change in place (``pipeline.model``); each entry holds its
+    part, so an identity is not reused while the entry lives.
+    """
+    token = _SUBTREES.set(table)
+    try:
+        yield
+    finally:
+        _SUBTREES.reset(token)
+
+
+def _remembering_ref(version: str) -> Any:
+    plain = Draft202012Validator.VALIDATORS["$ref"]
+
+    def ref(validator: Any, value: str, instance: Any, schema: Any) -> Iterator[Any]:
+        table = _SUBTREES.get()
+        if table is None or not isinstance(instance, dict | list):
+            yield from plain(validator, value, instance, schema)
+            return
+        key = (version, value, id(instance))
+        hit = table.get(key)
+        if hit is None or hit[0] is not instance:
+            if len(table) >= _SUBTREES_MAX:
+                table.clear()
+            # copies: the callers up the tree extend each error's path in place
+            found = [
+                ValidationError.create_from(e) for e in plain(validator, value, instance, schema)
+            ]
+            hit = table[key] = (instance, found)
+        for error in hit[1]:
+            yield ValidationError.create_from(error)
+
+    return ref
 
 
 def load_release(version: str) -> Release:

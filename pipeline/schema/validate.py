@@ -28,10 +28,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pipeline.errors import NetpackError
+from pipeline.memo import Memo
 from pipeline.model import Body, Origin, Resource
 from pipeline.policy.results import CheckResult, Result
 from pipeline.schema import crd as crds
-from pipeline.schema.builtin import Release, load_release, minor_version
+from pipeline.schema.builtin import Release, load_release, minor_version, remembering
 from pipeline.schema.crd import CrdVersion
 from pipeline.schema.problems import Problem, problems
 
@@ -58,10 +59,12 @@ class Validator:
         names: Sequence[str] | None = None,
         preinstalled_crds: Sequence[Body | Resource] = (),
         version_source: str = "",
+        memo: Memo | None = None,
     ) -> list[CheckResult]:
         """One ``CheckResult`` per file: ``names[i]`` names resource i (the gate passes
         ``<cluster>/<file name>``), else its origin's path (documents of one file share
-        one result).  ``version_source`` says where ``version`` came from, for errors."""
+        one result).  ``version_source`` says where ``version`` came from, for errors;
+        ``memo`` keeps the digests of the bodies it has frozen."""
         if names is not None and len(names) != len(resources):
             raise ValueError(f"{len(names)} names for {len(resources)} resources")
         files: dict[str, list[tuple[Resource, str | None]]] = {}
@@ -70,9 +73,11 @@ class Validator:
             files.setdefault(name or res.origin.path, []).append((res, name))
         release = self._release(version, version_source)
         known = self._crds(preinstalled_crds, resources, names)
-        return [
-            self._check_file(filename, items, release, known) for filename, items in files.items()
-        ]
+        with remembering(memo.table("schema subtrees") if memo else None):
+            return [
+                self._check_file(filename, items, release, known, memo)
+                for filename, items in files.items()
+            ]
 
     def _release(self, version: str, source: str) -> Release:
         minor = minor_version(version, source)
@@ -121,10 +126,11 @@ class Validator:
         items: list[tuple[Resource, str | None]],
         release: Release,
         known: Crds,
+        memo: Memo | None,
     ) -> CheckResult:
         result = CheckResult(filename=filename, namespace=NAMESPACE)
         for res, name in items:
-            found = self._check(res, name, release, known)
+            found = self._check(res, name, release, known, memo)
             result.successes += 0 if found else 1
             short = res.id.short
             for p in found:
@@ -133,7 +139,7 @@ class Validator:
         return result
 
     def _check(
-        self, res: Resource, name: str | None, release: Release, known: Crds
+        self, res: Resource, name: str | None, release: Release, known: Crds, memo: Memo | None
     ) -> tuple[Problem, ...]:
         api_version, kind = _required(res, name, "apiVersion"), _required(res, name, "kind")
         group, _, version = api_version.rpartition("/")
@@ -146,11 +152,12 @@ class Validator:
                 (release.version, key),
                 res.body,
                 lambda body: [*metadata.iter_errors(body), *custom.iter_errors(body)],
+                memo,
             )
         builtin = release.validator(api_version, kind)
         if builtin is None:
             return (Problem("", _unknown_kind(release, group, api_version, kind)),)
-        return self._remember((release.version, ""), res.body, builtin.iter_errors)
+        return self._remember((release.version, ""), res.body, builtin.iter_errors, memo)
 
     def _served(self, res: Resource, name: str | None, crd: crds.Crd, version: str) -> CrdVersion:
         entry = crd.versions.get(version)
@@ -164,21 +171,33 @@ class Validator:
         return entry
 
     def _remember(
-        self, scope: tuple[str, str], body: Body, errors: Callable[[Body], Iterable[Any]]
+        self,
+        scope: tuple[str, str],
+        body: Body,
+        errors: Callable[[Body], Iterable[Any]],
+        memo: Memo | None,
     ) -> tuple[Problem, ...]:
         """The problems of ``body``; an equal body was judged by the same schema before,
         its problems again.  A fleet's clusters share most objects (CRDs, RBAC)."""
-        try:
-            text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
-        except (TypeError, ValueError):  # not JSON: judge it, remember nothing
+        digest = memo.get("json digest", body, _digest) if memo else _digest(body)
+        if digest is None:  # not JSON: judge it, remember nothing
             return tuple(problems(errors(body)))
-        key = (*scope, hashlib.blake2b(text.encode(), digest_size=16).digest())
+        key = (*scope, digest)
         found = self._results.get(key)
         if found is None:
             if len(self._results) >= _REMEMBERED:
                 self._results.clear()
             found = self._results[key] = tuple(problems(errors(body)))
         return found
+
+
+def _digest(body: Body) -> bytes | None:
+    """A digest of the body's JSON, keys sorted; None for a body JSON cannot hold."""
+    try:
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def _unknown_kind(release: Release, group: str, api_version: str, kind: str) -> str:
@@ -227,6 +246,7 @@ def validate_resources(
     names: Sequence[str] | None = None,
     preinstalled_crds: Sequence[Body | Resource] = (),
     version_source: str = "",
+    memo: Memo | None = None,
 ) -> list[CheckResult]:
     """``Validator.validate_resources`` on one process-wide ``Validator`` (its caches shared)."""
     global _DEFAULT
@@ -238,6 +258,7 @@ def validate_resources(
         names=names,
         preinstalled_crds=preinstalled_crds,
         version_source=version_source,
+        memo=memo,
     )
 
 
