@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import os
-import resource
+import json
 import shutil
 import statistics
 import subprocess
@@ -107,39 +106,38 @@ def bench_gate(rounds: int) -> None:
         print(f"{name:<8} {docs:>6} {docs / elapsed:>9.0f}")
 
 
-def peak_rss_mib(usage: resource.struct_rusage) -> float:
-    return usage.ru_maxrss / 1024  # Linux reports KiB
+_PUBLISH = """
+import json, sys
+from pathlib import Path
+from pipeline.deploy_cli import bench_publish
+n, workdir, pack, jobs = int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+print(json.dumps(bench_publish(n, workdir, pack, bare=True, jobs=jobs)))
+"""
 
 
 def bench_fleet(sizes: list[int], jobs: int, sample: int, workdir: Path) -> None:
-    """Render + gate generated fleets as one CLI process; kubectl on a sample for the ratio."""
-    from pipeline.fleet import write_fleet
+    """Render + gate + commit generated fleets into a new bare deploy repo, each size in a
+    process of its own (its peak RSS is that size's): cold, no change, one value changed on
+    one cluster.  Then kubectl kustomize on a sample of the same clusters for the ratio."""
     from pipeline.flow import as_kustomization
 
     print(
-        f"\n{'clusters':>8} {'wall':>8} {'clusters/s':>10} {'peak RSS':>9}"
-        f"  (render + gate, --jobs {jobs})"
+        f"\n{'clusters':>8} {'cold':>8} {'clusters/s':>10} {'no change':>10} {'one change':>11}"
+        f" {'peak RSS':>9}  (publish: render + gate + commit, --jobs {jobs})"
     )
-    kubectl_bin = kubectl()
     for n in sizes:
-        fleet = workdir / f"fleet-{n}"
-        paths = write_fleet(fleet, n, seed=1)
-        out = workdir / f"out-{n}"
-        cmd = [sys.executable, "-m", "pipeline.cli", "render", *map(str, paths)]
-        cmd += ["--pack", str(ROOT), "-o", str(out), "--quiet", "-j", str(jobs)]
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        if status != 0:
-            sys.exit(
-                f"bench: render of {n} clusters failed: "
-                + (proc.stderr.read().decode() if proc.stderr else "")
-            )
-        rss = max(peak_rss_mib(usage), peak_rss_mib(resource.getrusage(resource.RUSAGE_CHILDREN)))
-        print(f"{n:>8} {wall:>7.2f}s {n / wall:>10.1f} {rss:>7.0f}MiB")
+        cmd = [sys.executable, "-c", _PUBLISH, str(n), str(workdir / f"publish-{n}"), str(ROOT)]
+        done = subprocess.run([*cmd, str(jobs)], capture_output=True, text=True, cwd=ROOT)
+        if done.returncode != 0:
+            sys.exit(f"bench: publish of {n} clusters failed:\n{done.stderr}")
+        f = json.loads(done.stdout.splitlines()[-1])
+        print(
+            f"{n:>8} {f['cold_s']:>7.2f}s {n / f['cold_s']:>10.0f} {f['unchanged_s']:>9.2f}s"
+            f" {f['one_change_s']:>10.2f}s {f['peak_rss_mib']:>7.0f}MiB"
+        )
     # Per-cluster ratio: kubectl kustomize of the same cluster (its effective kustomization).
-    paths = sorted((workdir / f"fleet-{sizes[0]}").glob("*.yaml"))[:sample]
+    kubectl_bin = kubectl()
+    paths = sorted((workdir / f"publish-{sizes[0]}" / "clusters").glob("*.yaml"))[:sample]
     k_times, n_times = [], []
     for path in paths:
         cluster = read_cluster(path, ROOT, str(path))
@@ -172,22 +170,6 @@ def bench_schema(rounds: int) -> None:
         print(f"{cluster.name:<16} {len(resources):>5} {cold:>12.0f} {warm:>12.0f}")
 
 
-def bench_publish(sizes: list[int], workdir: Path) -> None:
-    """Publish generated fleets into a new deploy repo: cold, no change, one value changed."""
-    from pipeline.deploy_cli import bench_publish as run_publish
-
-    print(
-        f"\n{'clusters':>8} {'cold':>8} {'no change':>10} {'one change':>11} {'peak RSS':>9}"
-        "  (publish)"
-    )
-    for n in sizes:
-        f = run_publish(n, workdir / f"publish-{n}", ROOT, bare=True)
-        print(
-            f"{n:>8} {f['cold_s']:>7.2f}s {f['unchanged_s']:>9.2f}s {f['one_change_s']:>10.2f}s"
-            f" {f['peak_rss_mib']:>7.0f}MiB"
-        )
-
-
 def bench_clusters(runs: int) -> None:
     print(f"\n{'cluster':<16} {'render':>9}")
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
@@ -210,7 +192,6 @@ def main() -> None:
     parser.add_argument(
         "--sample", type=int, default=10, help="clusters kubectl builds for the ratio"
     )
-    parser.add_argument("--publish", default="1000", help="fleet sizes to publish ('' skips)")
     args = parser.parse_args()
     # A pip-installed netpack has its bytecode compiled; make the source tree match,
     # whatever PYTHONDONTWRITEBYTECODE says, so process start-up is measured fairly.
@@ -225,10 +206,6 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory(prefix="netpack-bench-") as tmp:
             bench_fleet(sizes, args.jobs or default_jobs(), args.sample, Path(tmp))
-    publish_sizes = [int(s) for s in args.publish.split(",") if s]
-    if publish_sizes:
-        with tempfile.TemporaryDirectory(prefix="netpack-bench-") as tmp:
-            bench_publish(publish_sizes, Path(tmp))
 
 
 if __name__ == "__main__":

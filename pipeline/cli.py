@@ -24,7 +24,6 @@ from pipeline.schema import cli as schema_cli
 
 if TYPE_CHECKING:
     from pipeline.cluster import Cluster
-    from pipeline.policy.results import CheckResult
 
 # Command modules are imported inside the handlers: a whole `netpack build` process
 # must start faster than `kubectl kustomize` (nox -s bench measures it).
@@ -211,7 +210,7 @@ def _render(args: argparse.Namespace) -> int:
     """
     from pipeline.parallel import Settings, default_jobs, render_many
     from pipeline.policy import report
-    from pipeline.policy.results import CheckResult, exit_code
+    from pipeline.policy.results import Tally, exit_code
     from pipeline.progress import Progress
     from pipeline.render import Staging
 
@@ -222,20 +221,13 @@ def _render(args: argparse.Namespace) -> int:
     clusters = [read_cluster_file(path, args.pack) for path in args.clusters]  # all values first
     _unique_names(clusters)
     settings = Settings.of(args, clusters[0].pack)
-    results: list[CheckResult] = []
-    # The stdout report shows clean files only as a count: fold them into one record so
-    # memory does not grow with the fleet (other formats list every file).
-    clean = CheckResult("", "") if args.format == "stdout" else None
+    tally = Tally(fold=args.format == "stdout")
     streamed = b""
     staging = Staging(args.output) if args.output is not None else None
     progress = Progress(len(clusters), quiet=args.quiet)
     try:
         for out in render_many(args.clusters, settings, args.jobs or default_jobs()):
-            for result in out.results:
-                if clean is not None and result.tests == result.successes:
-                    clean.successes += result.successes
-                else:
-                    results.append(result)
+            tally.add(out.results)
             progress.update(out.name, "FAILED" if out.failed else "ok", out.failed)
             if staging is None:
                 streamed = b"---\n".join(data for _, data in out.files)
@@ -243,8 +235,7 @@ def _render(args: argparse.Namespace) -> int:
                 for name, data in out.files:
                     staging.write(f"{out.name}/{name}", data)
         progress.close()
-        if clean is not None:
-            results.append(clean)
+        results = tally.results
         code = exit_code(results, fail_on_warn=args.fail_on_warn)
         text = report.render(results, args.format, color=not args.no_color)
         if text and not (args.quiet and code == EXIT_OK):

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from pipeline.deploy import Fleet, Outcome
     from pipeline.deploy_repo import Target
     from pipeline.layout import PolicySet
-    from pipeline.policy.results import CheckResult
 
 # Everything heavy is imported inside the handler: registering the command
 # must cost `netpack build` nothing at start-up.
@@ -335,7 +334,7 @@ def render_fleet(
     from pipeline.layout import manifest_files, provenance
     from pipeline.parallel import Settings, default_jobs, render_many
     from pipeline.policy import report
-    from pipeline.policy.results import exit_code
+    from pipeline.policy.results import Tally, exit_code
     from pipeline.progress import Progress
 
     settings = Settings.of(args, pack)
@@ -347,12 +346,12 @@ def render_fleet(
         flux=args.flux_kustomizations,
         applicationset=args.argocd_applicationset,
     )
-    results: list[CheckResult] = []
+    tally = Tally(fold=args.format == "stdout")
     empty: list[str] = []
     progress = Progress(len(files), quiet=args.quiet)
     outputs = render_many(files, settings, args.jobs or default_jobs()) if files else iter(())
     for cluster, out in zip(clusters, outputs, strict=True):
-        results.extend(out.results)
+        tally.add(out.results)
         progress.update(out.name, "FAILED" if out.failed else "ok", out.failed)
         if not out.files:
             empty.append(out.file)
@@ -360,6 +359,7 @@ def render_fleet(
         record = provenance(cluster, out.results, source, policy, _outputs(args))
         fleet.clusters.append(ClusterFiles(out.name, blobs, record))
     progress.close()
+    results = tally.results
     code = exit_code(results, fail_on_warn=args.fail_on_warn)
     text = report.render(results, args.format, color=not args.no_color)
     if files and text and not (args.quiet and code == EXIT_OK):
@@ -437,12 +437,12 @@ def _bodies(files: dict[str, str], read: Callable[[str], bytes]) -> dict[str, li
 
 
 def bench_publish(
-    n: int, workdir: Path, pack: Path | None = None, *, bare: bool = False
+    n: int, workdir: Path, pack: Path | None = None, *, bare: bool = False, jobs: int = 0
 ) -> dict[str, float]:
-    """Publish a generated fleet of ``n`` clusters (``pipeline.fleet``) twice, cold and then
-    unchanged, into a new repo under ``workdir`` (a checkout, or a bare repo with ``bare``):
-    seconds per run and per phase, and the peak RSS of this process in MiB (the render
-    workers of ``--jobs`` are separate processes and not counted)."""
+    """Publish a generated fleet of ``n`` clusters (``pipeline.fleet``) three times into a
+    new repo under ``workdir`` (a checkout, or a bare repo with ``bare``): cold, unchanged,
+    then with one value changed on one cluster.  Seconds per run and per phase, and the
+    peak RSS of this process in MiB (the ``--jobs`` render workers are not counted)."""
     import contextlib
     import io
     import resource
@@ -457,8 +457,8 @@ def bench_publish(
         subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(repo)], check=True)
     parser = argparse.ArgumentParser(prog="netpack")
     register(parser.add_subparsers(dest="command", required=True))
-    argv = ["publish", *map(str, files), "--deploy-repo", str(repo)]
-    args = parser.parse_args([*argv, "--pack", str(pack), "--quiet"])
+    argv = ["publish", *map(str, files), "--deploy-repo", str(repo), "--pack", str(pack)]
+    args = parser.parse_args([*argv, "--quiet", *(["--jobs", str(jobs)] if jobs else [])])
     figures: dict[str, float] = {"clusters": float(n)}
     for run_name in ("cold", "unchanged", "one_change"):
         if run_name == "one_change":  # one value on one cluster (valid on every cloud)
