@@ -37,6 +37,17 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(samples)
 
 
+def paired_ms(first: list[str], second: list[str], runs: int) -> tuple[float, float]:
+    """Median wall times of two commands, run alternately so that noise hits both alike."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for cmd, times in zip((first, second), samples, strict=True):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples[0]), statistics.median(samples[1])
+
+
 def kubectl() -> str:
     beside = Path(sys.executable).parent / "kubectl"
     found = str(beside) if beside.exists() else shutil.which("kubectl")
@@ -57,9 +68,15 @@ def cold_build(directory: Path) -> Callable[[], object]:
     return go
 
 
+def netpack() -> list[str]:
+    """The installed console script (as users run it), else the source tree's module."""
+    script = Path(sys.executable).parent / "netpack"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pipeline.cli"]
+
+
 def bench_overlays(runs: int, process_runs: int) -> None:
     kubectl_bin = kubectl()
-    netpack_bin = [sys.executable, "-m", "pipeline.cli"]
+    netpack_bin = netpack()
     print(
         f"{'overlay':<10} {'kubectl':>9} {'cli':>9} {'cold':>8} {'warm':>8}"
         "  cli/kubectl  warm/kubectl"
@@ -67,8 +84,11 @@ def bench_overlays(runs: int, process_runs: int) -> None:
     for directory in sorted((ROOT / "overlays").iterdir()):
         if not (directory / "kustomization.yaml").exists():
             continue
-        k = median_ms(run([kubectl_bin, "kustomize", str(directory)]), process_runs)
-        c = median_ms(run([*netpack_bin, "build", str(directory)]), process_runs)
+        k, c = paired_ms(
+            [kubectl_bin, "kustomize", str(directory)],
+            [*netpack_bin, "build", str(directory)],
+            process_runs,
+        )
         cold = median_ms(cold_build(directory), runs)
         warm = median_ms(lambda d=directory: render_stream(build(d)), runs)
         print(
@@ -184,7 +204,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--runs", type=int, default=50, help="in-process runs per figure")
     parser.add_argument(
-        "--process-runs", type=int, default=15, help="whole-process runs per figure"
+        "--process-runs", type=int, default=21, help="whole-process runs per figure"
     )
     parser.add_argument("--gate-rounds", type=int, default=5, help="fleet passes per engine")
     parser.add_argument("--fleet", default="100,1000,5000", help="generated fleet sizes ('' skips)")

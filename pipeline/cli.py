@@ -13,20 +13,25 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pipeline import __version__, deploy_cli, diff_cli
+from pipeline import __version__
 from pipeline.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, NetpackError, UsageError
-from pipeline.policy import cli as policy_cli
-from pipeline.policy.cli import ENGINES
-from pipeline.policy.report import FORMATS
-from pipeline.schema import cli as schema_cli
 
 if TYPE_CHECKING:
     from pipeline.cluster import Cluster
 
-# Command modules are imported inside the handlers: a whole `netpack build` process
-# must start faster than `kubectl kustomize` (nox -s bench measures it).
+# A whole `netpack build` process must start faster than `kubectl kustomize` (nox -s
+# bench measures it): command modules are imported inside the handlers, and only the
+# command being run gets its full parser (the others are names, enough to choose one).
+_OWN = ("build", "render", "context", "ops")
+_REGISTERED_BY = {
+    "test": "pipeline.policy.cli",
+    "verify": "pipeline.policy.cli",
+    "validate": "pipeline.schema.cli",
+    "publish": "pipeline.deploy_cli",
+    "diff": "pipeline.diff_cli",
+}
 
 DESCRIPTION = """\
 Render, gate and publish Calico network packs for a Kubernetes fleet.
@@ -40,8 +45,8 @@ Render, gate and publish Calico network packs for a Kubernetes fleet.
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(_command(argv)).parse_args(argv)
     try:
         code: int = args.func(args)
         return code
@@ -74,7 +79,14 @@ def _internal_error(err: Exception) -> int:
     return EXIT_INTERNAL
 
 
-def _parser() -> argparse.ArgumentParser:
+def _command(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs: its first word (no top-level option takes a value)."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in _OWN or first in _REGISTERED_BY else None
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``command``, that command's alone in full."""
     parser = argparse.ArgumentParser(
         prog="netpack",
         description=DESCRIPTION,
@@ -83,6 +95,34 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"netpack {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    import importlib
+
+    _register_own(sub, command)
+    for module in dict.fromkeys(_REGISTERED_BY.values()):
+        names = [n for n, m in _REGISTERED_BY.items() if m == module]
+        if command is None or command in names:
+            importlib.import_module(module).register(sub)
+        else:
+            for name in names:
+                sub.add_parser(name)
+    return parser
+
+
+def _register_own(sub: argparse._SubParsersAction[Any], command: str | None) -> None:
+    """build, render, context and ops: ``command`` in full (all if None), others by name."""
+    for name, add in (
+        ("build", _add_build),
+        ("render", _add_render),
+        ("context", _add_context),
+        ("ops", _add_ops),
+    ):
+        if command is None or command == name:
+            add(sub)
+        else:
+            sub.add_parser(name)
+
+
+def _add_build(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("build", help="build a kustomization directory, like kustomize build")
     p.add_argument(
         "directory", type=Path, metavar="DIR", help="a directory with a kustomization.yaml"
@@ -96,6 +136,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_build)
 
+
+def _add_render(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("render", help="render clusters: overlay, datastore, values")
     p.add_argument(
         "clusters",
@@ -115,6 +157,8 @@ def _parser() -> argparse.ArgumentParser:
     _gate_options(p)
     p.set_defaults(func=_render)
 
+
+def _add_context(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "context", help="print a cluster's context: the data.netpack document the gate reads"
     )
@@ -122,6 +166,8 @@ def _parser() -> argparse.ArgumentParser:
     _pack_option(p)
     p.set_defaults(func=_context)
 
+
+def _add_ops(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("ops", help="print a cluster's effective patches as a kustomization.yaml")
     p.add_argument("cluster", type=Path, metavar="CLUSTER_FILE")
     p.add_argument(
@@ -134,14 +180,11 @@ def _parser() -> argparse.ArgumentParser:
     _pack_option(p)
     p.set_defaults(func=_ops)
 
-    policy_cli.register(sub)
-    schema_cli.register(sub)
-    deploy_cli.register(sub)
-    diff_cli.register(sub)
-    return parser
-
 
 def _gate_options(parser: argparse.ArgumentParser) -> None:
+    from pipeline.policy.cli import ENGINES
+    from pipeline.policy.report import FORMATS
+
     add = parser.add_argument
     add(
         "-p",

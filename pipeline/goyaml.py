@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from decimal import Decimal
 from functools import cmp_to_key
 from io import StringIO
 from typing import Any
@@ -164,6 +163,8 @@ def _go_float(x: float) -> str:
     stays a float64 and is printed with ``strconv.FormatFloat(x, 'g', -1, 64)``:
     shortest digits, in exponent form when the decimal exponent is below -4 or at least 6.
     """
+    from decimal import Decimal  # here: most renders hold no float, and it costs start-up
+
     if not math.isfinite(x):
         raise _Unrenderable(f"{x} has no JSON form (kustomize: json: unsupported value)")
     sign, digit_tuple, exponent = Decimal(repr(x)).normalize().as_tuple()

@@ -20,7 +20,6 @@ v5.8.1, see ``pipeline.patch``):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,6 +30,7 @@ from pipeline.jsonpointer import (
     list_index,
     parent_of,
     parse_pointer,
+    quoted,
     resolve,
 )
 
@@ -50,7 +50,7 @@ def check_op(op: Mapping[str, Any]) -> None:
     name = op["op"]
     if name not in OPS:
         raise PatchError(
-            f"unknown op {json.dumps(name)} (expected add, remove, replace, move, copy or test)"
+            f"unknown op {quoted(name)} (expected add, remove, replace, move, copy or test)"
         )
     path = _pointer(op, "path")
     source = _pointer(op, "from") if name in NEEDS_FROM else None
@@ -222,5 +222,5 @@ def clone(value: Any) -> Any:
 
 def _shown(value: Any) -> str:
     """Compact JSON, cut to ``_SHOWN_MAX`` characters."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = quoted(value, ensure_ascii=False, separators=(",", ":"), default=str)
     return text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 3] + "..."

@@ -17,7 +17,6 @@ the end).  netpack refuses these rather than guess what was meant.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -31,6 +30,14 @@ _BAD_ESCAPE = re.compile(r"~(?![01])")
 Container = dict[str, Any] | list[Any]
 
 
+def quoted(value: object, **options: Any) -> str:
+    """``value`` as JSON, for a message (``json.dumps``; imported on first use, as every
+    message is on an error path and the import costs each process start-up)."""
+    import json
+
+    return json.dumps(value, **options)
+
+
 def parse_pointer(path: str, *, field: str = "path") -> tuple[str, ...]:
     """The unescaped tokens of ``path``; ``()`` for the whole document.
 
@@ -39,7 +46,7 @@ def parse_pointer(path: str, *, field: str = "path") -> tuple[str, ...]:
     if path == "":
         return ()
     if not path.startswith("/"):
-        raise PatchError(f'{field} {json.dumps(path)} must be "" or start with "/"')
+        raise PatchError(f'{field} {quoted(path)} must be "" or start with "/"')
     return tuple(_unescape(token, path, field) for token in path[1:].split("/"))
 
 
@@ -48,7 +55,7 @@ def _unescape(token: str, path: str, field: str) -> str:
     if bad is not None:
         escape = token[bad.start() : bad.start() + 2]
         raise PatchError(
-            f"{field} {json.dumps(path)}: invalid escape {json.dumps(escape)} "
+            f"{field} {quoted(path)}: invalid escape {quoted(escape)} "
             '(use ~0 for "~" and ~1 for "/")'
         )
     # RFC 6901 §4: "~1" first, then "~0", so that "~01" becomes "~1".
@@ -68,7 +75,7 @@ def list_index(token: str, size: int, *, allow_end: bool) -> int:
     if token == END and allow_end:
         return size
     if token != END and not _INDEX.fullmatch(token):
-        raise PatchError(f"invalid list index {json.dumps(token)}")
+        raise PatchError(f"invalid list index {quoted(token)}")
     index = size if token == END else int(token)
     if index > size or (index == size and not allow_end):
         noun = "item" if size == 1 else "items"

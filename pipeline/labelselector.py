@@ -16,12 +16,12 @@ kustomize v5.8.1.  Parse errors are ``KustomizationError`` with only the problem
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pipeline.errors import KustomizationError
+from pipeline.jsonpointer import quoted
 
 _SPACE = " \t\r\n"
 _SYMBOLS = "=!(),<>"
@@ -35,8 +35,7 @@ _INT64 = range(-(2**63), 2**63)
 _END = ""  # the token list ends with this
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):
     """One condition: ``operator`` is one of ``=``, ``!=``, ``in``, ``notin``,
     ``exists``, ``!``, ``>``, ``<``; ``values`` is empty for ``exists`` and ``!``."""
 
@@ -65,8 +64,7 @@ def _compare(operator: str, actual: str, wanted: str) -> bool:
     return int(actual) > int(wanted) if operator == ">" else int(actual) < int(wanted)
 
 
-@dataclass(frozen=True)
-class LabelSelector:
+class LabelSelector(NamedTuple):
     """All requirements must hold; no requirements selects everything."""
 
     requirements: tuple[Requirement, ...]
@@ -104,7 +102,7 @@ def _is_word(token: str) -> bool:
 
 
 def _shown(token: str) -> str:
-    return "the end" if token == _END else json.dumps(token)
+    return "the end" if token == _END else quoted(token)
 
 
 class _Parser:
@@ -191,11 +189,11 @@ def _check_key(key: str) -> None:
     prefix, slash, name = key.rpartition("/")
     good_prefix = not slash or (len(prefix) <= 253 and _DNS_SUBDOMAIN.fullmatch(prefix) is not None)
     if not (good_prefix and len(name) <= 63 and _NAME.fullmatch(name)):
-        raise KustomizationError(f"invalid label key {json.dumps(key)}")
+        raise KustomizationError(f"invalid label key {quoted(key)}")
 
 
 def _checked_value(value: str) -> str:
     """``value`` if it is a label value (at most 63 characters, like a key's name)."""
     if len(value) > 63 or not _NAME.fullmatch(value):
-        raise KustomizationError(f"invalid label value {json.dumps(value)}")
+        raise KustomizationError(f"invalid label value {quoted(value)}")
     return value

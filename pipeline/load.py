@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipeline.errors import KustomizationError
 from pipeline.model import Origin, Resource
@@ -40,8 +39,7 @@ def display(path: Path) -> str:
         return str(normal)
 
 
-@dataclass(frozen=True)
-class Kustomization:
+class Kustomization(NamedTuple):
     """One parsed kustomization (or component), its paths resolved."""
 
     root: Path  # the directory it lives in
@@ -49,7 +47,7 @@ class Kustomization:
     kind: str  # "Kustomization" or "Component"
     resources: tuple[tuple[str, Path], ...] = ()  # (entry label, absolute path)
     components: tuple[tuple[str, Path], ...] = ()
-    patches: tuple[Patch, ...] = field(default_factory=tuple)
+    patches: tuple[Patch, ...] = ()
 
 
 def find_kustomization_file(directory: Path) -> Path:

@@ -8,15 +8,16 @@ mutators ``(Bundle) -> Bundle`` or validators ``(Bundle) -> list[Finding]``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 Body = dict[str, Any]
 
+# Records are NamedTuples and plain classes, not dataclasses: importing ``dataclasses``
+# (and ``inspect``) would cost a whole ``netpack build`` process ~10 ms.
 
-@dataclass(frozen=True, order=True)
-class ResourceId:
+
+class ResourceId(NamedTuple):
     """Group/version/kind + namespace + name of an object, as kustomize's resid."""
 
     group: str
@@ -68,18 +69,16 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-@dataclass(frozen=True, order=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a resource was read from: a display path and a 0-based document index."""
 
     path: str
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, never called on an Origin
 
     def __str__(self) -> str:
         return f"{self.path} doc {self.index}"
 
 
-@dataclass
 class Resource:
     """One object: its manifest body and its origin.
 
@@ -88,8 +87,19 @@ class Resource:
     (``pipeline.patch.apply_ops`` works on a copy) and a new ``Resource``.
     """
 
-    body: Body
-    origin: Origin
+    def __init__(self, body: Body, origin: Origin) -> None:
+        self.body = body
+        self.origin = origin
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Resource):
+            return NotImplemented
+        return (self.body, self.origin) == (other.body, other.origin)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        return f"Resource(body={self.body!r}, origin={self.origin!r})"
 
     @cached_property
     def id(self) -> ResourceId:
@@ -101,8 +111,7 @@ class Resource:
         return f"{self.id} ({self.origin})"
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One result of a validator: a policy or schema verdict on one resource.
 
     ``severity`` is ``"error"`` (a failure: the gate is red) or ``"warning"``.
@@ -118,10 +127,18 @@ class Finding:
     origin: Origin | None = None
 
 
-@dataclass
 class Bundle:
     """What flows through the steps: resources in order, plus context and findings."""
 
-    resources: list[Resource]
-    context: dict[str, Any] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
+    def __init__(
+        self,
+        resources: list[Resource],
+        context: dict[str, Any] | None = None,
+        findings: list[Finding] | None = None,
+    ) -> None:
+        self.resources = resources
+        self.context = {} if context is None else context
+        self.findings = [] if findings is None else findings
+
+    def __repr__(self) -> str:
+        return f"Bundle(resources={self.resources!r}, context={self.context!r})"

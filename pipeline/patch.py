@@ -21,22 +21,19 @@ Renaming an object (``metadata.name``, ``kind``) is allowed, as in kustomize.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipeline.errors import PatchError
 from pipeline.jsonpatch import NEEDS_FROM, Draft, apply_op, check_op, clone
-from pipeline.jsonpointer import describe_type
+from pipeline.jsonpointer import describe_type, quoted
 from pipeline.model import Body, Resource
 from pipeline.target import Target
 
 __all__ = ["Patch", "Target", "apply_ops", "apply_patch", "describe_op"]
 
 
-@dataclass(frozen=True)
-class Patch:
+class Patch(NamedTuple):
     """A list of RFC 6902 operations, the resources it targets, and where it came from.
 
     ``file`` is the display path of the declaring kustomization; ``label`` names
@@ -91,7 +88,7 @@ def _member(op: Mapping[str, Any], key: str) -> str:
     value = op[key]
     if isinstance(value, str) and value:
         return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return quoted(value, ensure_ascii=False, default=str)
 
 
 def apply_ops(

@@ -22,16 +22,16 @@ resources as they are now, so the loader must target current names.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import KustomizationError
-from pipeline.jsonpointer import describe_type
-from pipeline.labelselector import LabelSelector
+from pipeline.jsonpointer import describe_type, quoted
 from pipeline.model import Resource, ResourceId
+
+if TYPE_CHECKING:
+    from pipeline.labelselector import LabelSelector
 
 # The YAML key of each Target field, in display order.
 _KEYS = {
@@ -86,23 +86,59 @@ _CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
 )
 
 
-@dataclass(frozen=True)
 class Target:
     """A kustomize patch target; ``None`` (or ``""``) fields select anything.
 
     Constructing one validates it: a bad regular expression or label selector
     is a ``KustomizationError`` (``Target.parse`` adds the file and entry).
+    Immutable and compared by value.  (A plain class, not a dataclass: see
+    ``pipeline.model``; not a NamedTuple: constructing one validates it.)
     """
 
-    group: str | None = None
-    version: str | None = None
-    kind: str | None = None
-    name: str | None = None
-    namespace: str | None = None
-    label_selector: str | None = None
-    annotation_selector: str | None = None
+    __slots__ = tuple(_KEYS.values())
+    group: str | None
+    version: str | None
+    kind: str | None
+    name: str | None
+    namespace: str | None
+    label_selector: str | None
+    annotation_selector: str | None
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        group: str | None = None,
+        version: str | None = None,
+        kind: str | None = None,
+        name: str | None = None,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        annotation_selector: str | None = None,
+    ) -> None:
+        values = (group, version, kind, name, namespace, label_selector, annotation_selector)
+        for attr, value in zip(self.__slots__, values, strict=True):
+            object.__setattr__(self, attr, value)
+        self._check()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Target is immutable: cannot set {name}")
+
+    def _fields(self) -> tuple[str | None, ...]:
+        return tuple(getattr(self, attr) for attr in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Target):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        values = zip(self.__slots__, self._fields(), strict=True)
+        fields = ", ".join(f"{a}={v!r}" for a, v in values)
+        return f"Target({fields})"
+
+    def _check(self) -> None:
         for key, attr in _KEYS.items():
             value = getattr(self, attr)
             if not value:
@@ -113,7 +149,7 @@ class Target:
                 else:
                     _selector(value)
             except KustomizationError as err:
-                problem = f"target.{key} {json.dumps(value)}: {err.message}"
+                problem = f"target.{key} {quoted(value)}: {err.message}"
                 raise KustomizationError(problem) from None
 
     @classmethod
@@ -163,7 +199,7 @@ def _arguments(raw: object) -> dict[str, str]:
         if key not in _KEYS:
             expected = ", ".join(list(_KEYS)[:-1]) + " or " + list(_KEYS)[-1]
             raise KustomizationError(
-                f"unknown key {json.dumps(str(key))} in target (expected {expected})"
+                f"unknown key {quoted(str(key))} in target (expected {expected})"
             )
         if value is not None and not isinstance(value, str):
             raise KustomizationError(f"target.{key} must be a string, got {describe_type(value)}")
@@ -218,6 +254,8 @@ def _pattern(regex: str) -> re.Pattern[str]:
 
 @cache
 def _selector(text: str) -> LabelSelector:
+    from pipeline.labelselector import LabelSelector  # only targets with selectors need it
+
     return LabelSelector.parse(text)
 
 
@@ -225,4 +263,4 @@ def _shown(value: object) -> str:
     """A value as written, JSON-quoted when it is empty or holds spaces or quotes."""
     text = str(value)
     plain = text and not any(c in text for c in " \t\n\"'")
-    return text if plain else json.dumps(text)
+    return text if plain else quoted(text)

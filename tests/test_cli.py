@@ -129,3 +129,38 @@ def test_help_is_there_for_every_command() -> None:
     for command in ("build", "render", "ops"):
         proc = netpack(command, "--help")
         assert proc.returncode == 0 and "usage: netpack" in proc.stdout
+
+
+COMMANDS = ("build", "render", "context", "ops", "test", "verify", "validate", "publish", "diff")
+
+
+def test_top_level_help_lists_every_command_and_a_typo_names_them() -> None:
+    proc = netpack("--help")
+    assert proc.returncode == 0
+    listed = [line.split()[0] for line in proc.stdout.splitlines() if line.startswith("    ")]
+    assert tuple(w for w in listed if w in COMMANDS) == COMMANDS
+    proc = netpack("biuld", "overlays/aws")
+    assert proc.returncode == 2
+    assert "invalid choice: 'biuld' (choose from " + ", ".join(f"'{c}'" for c in COMMANDS) in (
+        proc.stderr
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_parses_its_own_options(command: str) -> None:
+    proc = netpack(command, "--help")
+    assert proc.returncode == 0 and proc.stdout.startswith(f"usage: netpack {command} ")
+
+
+def test_build_imports_no_other_command_and_no_dataclasses() -> None:
+    """Start-up time: ``netpack build`` loads only what a build needs (the bench times it)."""
+    code = (
+        "import sys; from pipeline.cli import main; main(['build', 'overlays/aws']);"
+        "print(sorted(m for m in sys.modules if m in ('dataclasses', 'inspect', 'json')"
+        " or m.startswith(('pipeline.policy', 'pipeline.schema', 'pipeline.deploy'))),"
+        " file=sys.stderr)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert proc.stderr == "[]\n"

@@ -6,17 +6,15 @@ in for remotes), with git's global config replaced by a tmp file.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
 from pathlib import Path
-from unittest import mock
 
 import pytest
 import yaml
 
-from pipeline import cli, deploy_cli
+from pipeline import cli
 from pipeline import git as g
 from pipeline.cluster import read_cluster_file
 from pipeline.flow import render_cluster
@@ -26,16 +24,9 @@ from tests.conftest import ROOT, kustomize
 EXAMPLES = ("aws-prod-1", "azure-eu-1", "vmware-dc1")
 
 
-def publish_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="netpack")
-    deploy_cli.register(parser.add_subparsers(dest="command", required=True))
-    return parser
-
-
 def publish(*args: str) -> int:
     """``netpack publish ARGS -j 1`` through the CLI's one error handler."""
-    with mock.patch.object(cli, "_parser", publish_parser):
-        return cli.main(["publish", *args, "-j", "1"])
+    return cli.main(["publish", *args, "-j", "1"])
 
 
 def sh(repo: Path, *args: str) -> str:
