@@ -152,11 +152,11 @@ def test_each_command_parses_its_own_options(command: str) -> None:
     assert proc.returncode == 0 and proc.stdout.startswith(f"usage: netpack {command} ")
 
 
-def test_build_imports_no_other_command_and_no_dataclasses() -> None:
+def test_build_imports_no_other_command_nor_heavy_modules() -> None:
     """Start-up time: ``netpack build`` loads only what a build needs (the bench times it)."""
     code = (
         "import sys; from pipeline.cli import main; main(['build', 'overlays/aws']);"
-        "print(sorted(m for m in sys.modules if m in ('dataclasses', 'inspect', 'json')"
+        "print(sorted(m for m in sys.modules if m in ('dataclasses', 'inspect', 'json', 'shutil')"
         " or m.startswith(('pipeline.policy', 'pipeline.schema', 'pipeline.deploy'))),"
         " file=sys.stderr)"
     )
@@ -164,3 +164,24 @@ def test_build_imports_no_other_command_and_no_dataclasses() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert proc.stderr == "[]\n"
+
+
+def test_the_quick_exit_runs_atexit_handlers_and_flushes_everything(tmp_path: Path) -> None:
+    """``run`` skips the interpreter's teardown, nothing a user can observe."""
+    code = (
+        "import atexit, sys; from pipeline.cli import run;"
+        "atexit.register(lambda: print('atexit ran', file=sys.stderr));"
+        "sys.argv = ['netpack', 'render', 'clusters/aws-prod-1.yaml']; run()"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr.endswith("atexit ran\n")
+    assert proc.stdout == netpack("render", "clusters/aws-prod-1.yaml").stdout
+    assert proc.stdout.count("\nkind: ") + proc.stdout.startswith("kind: ") > 30
+    failing = netpack("build", str(tmp_path))
+    assert (failing.returncode, failing.stdout) == (3, "")
+
+
+def test_a_reader_that_stops_early_is_no_error() -> None:
+    cmd = f"{sys.executable} -m pipeline.cli build overlays/aws | head -n 1"
+    proc = subprocess.run(cmd, shell=True, cwd=ROOT, capture_output=True, text=True)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "apiVersion: v1\n", "")
