@@ -204,9 +204,36 @@ def _queries(ns: Namespace) -> tuple[tuple[_RuleQueries, ...], tuple[str, ...]]:
     return tuple(rules), tuple(ordered)
 
 
+class Outcome(NamedTuple):
+    """One document's results in one namespace, before they join its file's result."""
+
+    successes: int
+    failures: list[Result]
+    warnings: list[Result]
+    exceptions: list[Result]
+
+
 def evaluate_document(ns: Namespace, values: dict[str, Any], into: CheckResult) -> None:
     """Add one document's results in ``ns`` to ``into``; ``values``: its rules' values."""
-    rules, queries = _queries(ns)
+    add_outcome(ns, document_outcome(ns, values), into)
+
+
+def add_outcome(ns: Namespace, outcome: Outcome, into: CheckResult) -> None:
+    _, queries = _queries(ns)
+    if into.queries:
+        seen = set(into.queries)
+        into.queries.extend(q for q in queries if q not in seen)
+    else:
+        into.queries.extend(queries)
+    into.successes += outcome.successes
+    into.failures.extend(outcome.failures)
+    into.warnings.extend(outcome.warnings)
+    into.exceptions.extend(outcome.exceptions)
+
+
+def document_outcome(ns: Namespace, values: dict[str, Any]) -> Outcome:
+    """conftest's results of one document from its rules' ``values`` (a pure function)."""
+    rules, _ = _queries(ns)
     exception = values.get(EXCEPTION)
     rows = _exception_counts(exception) if exception else None
     failures: list[Result] = []
@@ -231,16 +258,8 @@ def evaluate_document(ns: Namespace, values: dict[str, Any], into: CheckResult) 
                 failures.append(result)
             else:
                 warnings.append(result)
-    if into.queries:
-        seen = set(into.queries)
-        into.queries.extend(q for q in queries if q not in seen)
-    else:
-        into.queries.extend(queries)
     counted = len(failures) + len(warnings) + len(exceptions) + successes
-    into.successes += successes + max(ns.rule_count - counted, 0)
-    into.failures.extend(failures)
-    into.warnings.extend(warnings)
-    into.exceptions.extend(exceptions)
+    return Outcome(successes + max(ns.rule_count - counted, 0), failures, warnings, exceptions)
 
 
 def _exception_counts(exception: Any) -> Counter[str]:
@@ -313,16 +332,23 @@ def check(
     results = []
     for ns in sorted(namespaces):
         batched = _batch(engine, ns, inputs, data) if file_blind and not combine else None
+        # A batch shares one values dict among documents no rule can match: one outcome
+        # each (keyed by identity: every dict of the batch is alive until it is done).
+        outcomes: dict[int, Outcome] = {}
         for filename, docs in inputs:
             result = CheckResult(filename, ns.name)
             for index, document in enumerate(docs):
                 where = f"doc {index}" if len(docs) > 1 else ""
-                if batched is not None:
-                    values = batched[(filename, index)]
-                else:
-                    values = _values(engine, ns, filename, document, where, data)
                 try:
-                    evaluate_document(ns, values, result)
+                    if batched is not None:
+                        values = batched[(filename, index)]
+                        outcome = outcomes.get(id(values))
+                        if outcome is None:
+                            outcome = outcomes[id(values)] = document_outcome(ns, values)
+                    else:
+                        values = _values(engine, ns, filename, document, where, data)
+                        outcome = document_outcome(ns, values)
+                    add_outcome(ns, outcome, result)
                 except PolicyError as err:
                     raise PolicyError(
                         err.message, file=filename, operation=err.operation, resource=where
