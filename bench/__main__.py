@@ -18,12 +18,17 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pipeline import load
 from pipeline.cluster import find_pack, read_cluster
 from pipeline.flow import render_cluster
 from pipeline.load import build
+from pipeline.model import Resource
 from pipeline.render import render_stream
+
+if TYPE_CHECKING:
+    from pipeline.gate import Gate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,32 +103,75 @@ def bench_overlays(runs: int, process_runs: int) -> None:
 
 
 def bench_gate(rounds: int) -> None:
-    """Documents per second through the whole policy set, per engine, on the example fleet."""
-    from pipeline.gate import Gate, context
+    """Documents per second on the example fleet, per engine: through the whole policy set
+    (conftest's semantics) on one thread, and on one thread per core sharing the engine
+    where it is thread-safe; then the whole gate (schemas too, no verdict remembered)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    fleet = []
+    from pipeline.gate import Gate, context
+    from pipeline.parallel import default_jobs
+    from pipeline.render import file_names, ordered
+
+    fleet, documents = [], []
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
         cluster = read_cluster(path, find_pack(path, None), str(path))
         resources = render_cluster(cluster, None).bundle.resources
-        fleet.append((cluster.name, resources, context(cluster.context(), resources)))
+        ctx = context(cluster.context(), resources)
+        fleet.append((cluster.name, resources, ctx))
+        items = ordered(resources)
+        names = [f"{cluster.name}/{n}" for n in file_names(items, Path(cluster.name))]
+        docs = [(n, [r.body]) for n, r in zip(names, items, strict=True)]
+        documents.append((docs, {"netpack": ctx}))
     docs = sum(len(resources) for _, resources, _ in fleet) * rounds
-    print(f"\n{'engine':<8} {'docs':>6} {'docs/s':>9}   ({len(fleet)} clusters x {rounds} rounds)")
+    threads = default_jobs()
+    print(
+        f"\n{'engine':<8} {'policies':>9} {f'x{threads} threads':>11} {'whole gate':>11}"
+        f"  (docs/s; {len(fleet)} clusters, {docs // rounds} docs, x {rounds} rounds)"
+    )
     for name in ("opa", "regopy"):
         try:
             gate = Gate.open([ROOT / "policies"], [ROOT / "policies" / "data"], engine=name)
         except Exception as err:  # an engine that is not installed is reported, not fatal
             print(f"{name:<8} unavailable: {err}")
             continue
+
         try:
-            gate.check(*fleet[0])  # warm up: prepare queries
-            start = time.perf_counter()
-            for _ in range(rounds):
-                for item in fleet:
-                    gate.check(*item)
-            elapsed = time.perf_counter() - start
+            for item in fleet:
+                gate.check(*item)  # warm up: prepare queries, compile schemas
+            one = _rate(docs, lambda g=gate: [_policies(g, d) for d in documents * rounds])
+            many = "-"
+            if getattr(gate.engine, "thread_safe", False):
+                with ThreadPoolExecutor(threads) as pool:
+                    work = [(gate, d) for d in documents * rounds]
+                    rate = _rate(
+                        docs, lambda w=work: list(pool.map(_policies, *zip(*w, strict=True)))
+                    )
+                    many = f"{rate:.0f}"
+            gated = _rate(docs, lambda g=gate: [_whole(g, item) for item in fleet * rounds])
         finally:
             gate.close()
-        print(f"{name:<8} {docs:>6} {docs / elapsed:>9.0f}")
+        print(f"{name:<8} {one:>9.0f} {many:>11} {gated:>11.0f}")
+
+
+def _policies(gate: Gate, item: tuple[list[tuple[str, list[Any]]], dict[str, Any]]) -> None:
+    """The policy part of ``Gate.check`` alone."""
+    from pipeline.policy import conftest
+
+    conftest.check(gate.engine, item[0], gate.namespaces, data=item[1], file_blind=gate.file_blind)
+
+
+def _whole(gate: Gate, item: tuple[str, list[Resource], dict[str, Any]]) -> None:
+    """``Gate.check``, schema verdicts forgotten first: as for clusters sharing no object."""
+    from pipeline.schema import validate
+
+    if validate._DEFAULT is not None:
+        validate._DEFAULT._results.clear()
+    gate.check(*item)
+
+
+def _rate(count: int, fn: Callable[[], object], runs: int = 5) -> float:
+    """``count`` per second of ``fn``'s median wall time over ``runs`` runs."""
+    return count / (median_ms(fn, runs) / 1000)
 
 
 _PUBLISH = """
