@@ -183,6 +183,30 @@ print(json.dumps(bench_publish(n, workdir, pack, bare=True, jobs=jobs)))
 """
 
 
+def _descendant_peaks(proc: subprocess.Popen[str]) -> list[float]:
+    """Peak RSS (VmHWM, MiB) of each process below ``proc`` (the --jobs workers and the
+    forkserver), polled from /proc until ``proc`` ends; empty where there is no /proc."""
+    peaks: dict[int, float] = {}
+    if not Path("/proc").is_dir():
+        return []
+    while proc.poll() is None:
+        below = {proc.pid}
+        stats = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                stats.append(dict(line.split(":", 1) for line in status.read_text().splitlines()))
+            except (OSError, ValueError):
+                continue  # gone meanwhile
+        for _ in range(3):  # children, grandchildren, great-grandchildren
+            below |= {int(s["Pid"]) for s in stats if int(s["PPid"]) in below}
+        for info in stats:
+            pid = int(info["Pid"])
+            if pid in below and pid != proc.pid and "VmHWM" in info:
+                peaks[pid] = max(peaks.get(pid, 0.0), int(info["VmHWM"].split()[0]) / 1024)
+        time.sleep(0.2)
+    return list(peaks.values())
+
+
 def bench_fleet(sizes: list[int], jobs: int, sample: int, workdir: Path) -> None:
     """Render + gate + commit generated fleets into a new bare deploy repo, each size in a
     process of its own (its peak RSS is that size's): cold, no change, one value changed on
@@ -191,17 +215,22 @@ def bench_fleet(sizes: list[int], jobs: int, sample: int, workdir: Path) -> None
 
     print(
         f"\n{'clusters':>8} {'cold':>8} {'clusters/s':>10} {'no change':>10} {'one change':>11}"
-        f" {'peak RSS':>9}  (publish: render + gate + commit, --jobs {jobs})"
+        f" {'peak RSS':>9} {'worker':>7}  (publish: render + gate + commit, --jobs {jobs})"
     )
     for n in sizes:
         cmd = [sys.executable, "-c", _PUBLISH, str(n), str(workdir / f"publish-{n}"), str(ROOT)]
-        done = subprocess.run([*cmd, str(jobs)], capture_output=True, text=True, cwd=ROOT)
-        if done.returncode != 0:
-            sys.exit(f"bench: publish of {n} clusters failed:\n{done.stderr}")
-        f = json.loads(done.stdout.splitlines()[-1])
+        proc = subprocess.Popen(
+            [*cmd, str(jobs)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+        )
+        workers = _descendant_peaks(proc)
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            sys.exit(f"bench: publish of {n} clusters failed:\n{err}")
+        f = json.loads(out.splitlines()[-1])
+        worker = f"{max(workers):5.0f}MiB" if workers else "?"
         print(
             f"{n:>8} {f['cold_s']:>7.2f}s {n / f['cold_s']:>10.0f} {f['unchanged_s']:>9.2f}s"
-            f" {f['one_change_s']:>10.2f}s {f['peak_rss_mib']:>7.0f}MiB"
+            f" {f['one_change_s']:>10.2f}s {f['peak_rss_mib']:>7.0f}MiB {worker:>7}"
         )
     # Per-cluster ratio: kubectl kustomize of the same cluster (its effective kustomization).
     kubectl_bin = kubectl()
