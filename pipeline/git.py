@@ -19,7 +19,7 @@ import os
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -126,6 +126,39 @@ class Git:
             raise GitError(self.directory, args, proc.returncode, proc.stderr)
         return Completed(proc.returncode, proc.stdout, proc.stderr)
 
+    def feed(self, *args: str, chunks: Iterable[bytes]) -> Completed:
+        """Run git with ``chunks`` streamed to its stdin (never all in memory at once);
+        ``GitError`` on a non-zero exit.  Its output goes to temporary files meanwhile,
+        so a full pipe cannot stall either side."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            try:
+                proc = subprocess.Popen(
+                    ["git", "-C", str(self.directory), *args],
+                    stdin=subprocess.PIPE,
+                    stdout=out,
+                    stderr=err,
+                    env=environment(self.env),
+                )
+            except OSError as exc:  # no git at all, or the directory vanished
+                raise GitError(self.directory, args, 127, str(exc).encode()) from None
+            assert proc.stdin is not None
+            try:
+                for chunk in chunks:
+                    proc.stdin.write(chunk)
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass  # git stopped reading: its exit code and stderr say why
+            finally:
+                if not proc.stdin.closed:
+                    proc.stdin.close()
+                code = proc.wait()
+            out.seek(0)
+            err.seek(0)
+            done = Completed(code, out.read(), err.read())
+        if code != 0:
+            raise GitError(self.directory, args, code, done.stderr)
+        return done
+
     def text(self, *args: str, network: bool = False) -> str:
         """stdout of a successful call, decoded and stripped."""
         return self.run(*args, network=network).stdout.decode("utf-8", "replace").strip()
@@ -209,31 +242,14 @@ def write_blobs(git: Git, blobs: Iterable[bytes]) -> None:
     leaves at most unreferenced objects behind. Without ``--done``, an early end of
     the stream is a normal end, not a crash report in the git directory.
     """
-    args = ["fast-import", "--quiet"]
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            ["git", "-C", str(git.directory), *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            env=environment(git.env),
-        )
-        assert proc.stdin is not None
-        try:
-            for data in blobs:
-                proc.stdin.write(b"blob\ndata %d\n" % len(data))
-                proc.stdin.write(data)
-                proc.stdin.write(b"\n")
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass  # fast-import died; its exit code and stderr say why
-        finally:
-            if not proc.stdin.closed:
-                proc.stdin.close()
-            code = proc.wait()
-        err.seek(0)
-        if code != 0:
-            raise GitError(git.directory, args, code, err.read())
+    git.feed("fast-import", "--quiet", chunks=_blob_commands(blobs))
+
+
+def _blob_commands(blobs: Iterable[bytes]) -> Iterator[bytes]:
+    for data in blobs:
+        yield b"blob\ndata %d\n" % len(data)
+        yield data
+        yield b"\n"
 
 
 def write_tree(git: Git, base: str | None, changes: Mapping[str, Entry | None]) -> str:
@@ -243,7 +259,7 @@ def write_tree(git: Git, base: str | None, changes: Mapping[str, Entry | None]) 
     work tree is touched; ``write-tree`` checks that every blob exists.
     """
     zero = "0" * (len(base) if base else 40)  # any id of the repository's width
-    lines = b"".join(
+    lines = (
         (f"{e.mode} {e.oid}\t" if e else f"0 {zero}\t").encode() + path.encode() + b"\0"
         for path, e in sorted(changes.items())
     )
@@ -253,7 +269,7 @@ def write_tree(git: Git, base: str | None, changes: Mapping[str, Entry | None]) 
             indexed.run("read-tree", "--empty")
         else:
             indexed.run("read-tree", base)
-        indexed.run("update-index", "-z", "--index-info", stdin=lines)
+        indexed.feed("update-index", "-z", "--index-info", chunks=lines)
         return indexed.text("write-tree")
 
 
