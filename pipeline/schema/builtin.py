@@ -20,7 +20,7 @@ import importlib.metadata
 import importlib.util
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -104,7 +104,9 @@ class Release:
     served: dict[tuple[str, str], list[str]]  # (group, kind) -> apiVersions serving it
     registry: Registry[Any]
     base: str
-    _validators: dict[str, SchemaValidator] = field(default_factory=dict)
+    # by (definition, remembering): within ``remembering`` the $ref keyword keeps
+    # what it found, elsewhere it is jsonschema's own (no wrapper to pay for)
+    _validators: dict[tuple[str, bool], SchemaValidator] = field(default_factory=dict)
     _class: Any = None  # Draft202012Validator with a remembering $ref, made on first use
 
     def validator(self, api_version: str, kind: str) -> SchemaValidator | None:
@@ -114,28 +116,32 @@ class Release:
 
     def definition(self, name: str) -> SchemaValidator:
         """A validator for one definition, compiled once."""
-        found = self._validators.get(name)
-        if found is None:
-            found = self._validators[name] = self._compile({"$ref": self._ref(name)})
-        return found
+        return self._cached(name, lambda: {"$ref": self._ref(name)})
 
     def metadata(self) -> SchemaValidator:
         """A validator of an object's ``metadata`` alone, as this release's ObjectMeta."""
-        found = self._validators.get(_METADATA)
+        return self._cached(
+            _METADATA, lambda: {"properties": {"metadata": {"$ref": self._ref(OBJECT_META)}}}
+        )
+
+    def _cached(self, name: str, schema: Callable[[], dict[str, Any]]) -> SchemaValidator:
+        key = (name, _SUBTREES.get() is not None)
+        found = self._validators.get(key)
         if found is None:
-            schema = {"properties": {"metadata": {"$ref": self._ref(OBJECT_META)}}}
-            found = self._validators[_METADATA] = self._compile(schema)
+            found = self._validators[key] = self._compile(schema(), remembering=key[1])
         return found
 
     def _ref(self, name: str) -> str:
         return f"{self.base}#/$defs/{name}"
 
-    def _compile(self, schema: dict[str, Any]) -> SchemaValidator:
-        cls = self._class
-        if cls is None:
-            cls = self._class = validators.extend(
-                Draft202012Validator, {"$ref": _remembering_ref(self.version)}
-            )
+    def _compile(self, schema: dict[str, Any], *, remembering: bool) -> SchemaValidator:
+        cls = Draft202012Validator
+        if remembering:
+            cls = self._class
+            if cls is None:
+                cls = self._class = validators.extend(
+                    Draft202012Validator, {"$ref": _remembering_ref(self.version)}
+                )
         validator: SchemaValidator = cls(schema, registry=self.registry)
         return validator
 
