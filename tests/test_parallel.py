@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,29 @@ def test_progress_lines_follow_the_input_order(
     )
     lines = capsys.readouterr().err.splitlines()
     assert lines[:3] == ["[1/3] aws-00000: ok", "[2/3] vmware-00001: ok", "[3/3] azure-00002: ok"]
+
+
+def test_shared_overlay_builds_give_each_cluster_its_own_render(tmp_path: Path) -> None:
+    """``flow.Builds`` (what the workers use) renders exactly what a build per cluster does,
+    in any order, and a failing build is not kept: every cluster on it gets the error."""
+    from pipeline.cluster import read_cluster_file
+    from pipeline.errors import KustomizationError
+    from pipeline.flow import Builds, render_cluster
+    from pipeline.render import dump
+
+    clusters = [read_cluster_file(p, ROOT) for p in write_fleet(tmp_path / "fleet", 30, seed=9)]
+    alone = {
+        c.name: [dump(r.body) for r in render_cluster(c, None).bundle.resources] for c in clusters
+    }
+    builds = Builds()
+    for cluster in [*clusters[::-1], *clusters]:
+        shared = render_cluster(cluster, None, builds).bundle.resources
+        assert [builds.memo.get("yaml", r.body, dump) for r in shared] == alone[cluster.name]
+    assert len(builds._done) == 12  # six clouds x two datastores
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "kustomization.yaml").write_text("resources: [missing.yaml]\n")
+    for cluster in clusters[:2]:
+        with pytest.raises(KustomizationError, match=r"missing\.yaml"):
+            render_cluster(dataclasses.replace(cluster, overlay=broken), None, builds)
