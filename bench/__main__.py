@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -104,6 +105,16 @@ def bench_overlays(runs: int, process_runs: int) -> None:
 
 
 def bench_gate(rounds: int) -> None:
+    """``gate_table`` in a process started as netpack starts its workers: with the
+    embedded OPA's ``GO_ENVIRONMENT`` (the Go runtime reads it at start-up only)."""
+    from pipeline.policy.opa_embedded import GO_ENVIRONMENT
+
+    env = {**GO_ENVIRONMENT, **os.environ}
+    code = f"from bench.__main__ import gate_table; gate_table({rounds})"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)
+
+
+def gate_table(rounds: int) -> None:
     """Documents per second on the example fleet, per engine: through the whole policy set
     (conftest's semantics) on one thread, and on one thread per core sharing the engine
     where it is thread-safe; then the whole gate (schemas too, no verdict remembered)."""

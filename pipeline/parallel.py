@@ -4,7 +4,8 @@ Each worker opens its own policy engine once and returns each cluster as plain
 bytes (file name -> rendered YAML) plus its gate results, so the parent holds
 one cluster at a time, not the fleet.  Outputs come back in the order of the
 input paths whatever ``jobs`` is, so ``--jobs 1`` and ``--jobs N`` give the same
-bytes.  ``jobs == 1`` runs in this process (no pool, no pickling).
+bytes.  ``jobs == 1`` runs in this process (no pool, no pickling).  Workers start
+with the embedded OPA's ``GO_ENVIRONMENT`` unless the user set those variables.
 """
 
 from __future__ import annotations
@@ -108,6 +109,10 @@ def render_many(paths: Sequence[Path], settings: Settings, jobs: int) -> Iterato
         finally:
             _stop()
         return
+    from pipeline.policy.opa_embedded import GO_ENVIRONMENT
+
+    for key, value in GO_ENVIRONMENT.items():  # read by the Go runtime at a worker's start
+        os.environ.setdefault(key, value)
     context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
     chunk = max(1, min(32, len(paths) // (jobs * 8)))
     with ProcessPoolExecutor(
