@@ -414,6 +414,11 @@ def _print_diff(
     old_files = {
         p: e.oid for p, e in outcome.old.items() if p.split("/")[1:2] and p.split("/")[1] in names
     }
+    # A file with the same blob on both sides holds the same objects: nothing to parse.
+    # (A netpack upgrade changes every cluster's provenance and often nothing else.)
+    same = {p for p, oid in new_files.items() if old_files.get(p) == oid}
+    new_files = {p: oid for p, oid in new_files.items() if p not in same}
+    old_files = {p: oid for p, oid in old_files.items() if p not in same}
     old_blobs = g.read_blobs(g.Git(target.repo), old_files.values())
     changes = diff.diff_trees(
         _bodies(old_files, old_blobs.__getitem__), _bodies(new_files, fleet.store.__getitem__)

@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 from pipeline.errors import NetpackError
@@ -201,10 +202,21 @@ class Entry(NamedTuple):
     oid: str
 
 
-def ls_tree(git: Git, tree: str | None) -> dict[str, Entry]:
-    """Every file of ``tree`` (recursively): path -> (mode, object id); {} for None."""
+_LISTED: list[tuple[tuple[str, str], Mapping[str, Entry]]] = []  # the last tree listed
+
+
+def ls_tree(git: Git, tree: str | None) -> Mapping[str, Entry]:
+    """Every file of ``tree`` (recursively): path -> (mode, object id); {} for None.
+
+    Read-only.  A tree never changes under its id, so the last listing is kept:
+    a publish lists the branch tip's tree to find what it published before and
+    again to plan its commit (~0.2 s for 1,000 clusters).
+    """
     if tree is None:
         return {}
+    key = (str(git.directory), tree)
+    if _LISTED and _LISTED[0][0] == key:
+        return _LISTED[0][1]
     out = git.run("ls-tree", "-r", "-z", "--full-tree", tree).stdout
     files: dict[str, Entry] = {}
     for record in out.split(b"\0"):
@@ -213,7 +225,9 @@ def ls_tree(git: Git, tree: str | None) -> dict[str, Entry]:
         meta, _, path = record.partition(b"\t")
         mode, _, oid = meta.decode().split(" ")
         files[path.decode("utf-8", "surrogateescape")] = Entry(mode, oid)
-    return files
+    listed = MappingProxyType(files)
+    _LISTED[:] = [(key, listed)]
+    return listed
 
 
 def read_blobs(git: Git, oids: Iterable[str]) -> dict[str, bytes]:
