@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 # A whole `netpack build` process must start faster than `kubectl kustomize` (nox -s
 # bench measures it): command modules are imported inside the handlers, and only the
-# command being run gets its full parser (the others are names, enough to choose one).
-_OWN = ("build", "render", "context", "ops")
+# command being run gets its parser.  The commands this module defines are in _OWN (below
+# their functions); the others are registered by their own modules.
 _REGISTERED_BY = {
     "test": "pipeline.policy.cli",
     "verify": "pipeline.policy.cli",
@@ -93,18 +93,13 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"netpack {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, add in (
-        ("build", _add_build),
-        ("render", _add_render),
-        ("context", _add_context),
-        ("ops", _add_ops),
-    ):
+    for name, add in _OWN.items():
         if command is None or command == name:
             add(sub)
+    import importlib
+
     for module in dict.fromkeys(_REGISTERED_BY.values()):
         if command is None or _REGISTERED_BY.get(command) == module:
-            import importlib
-
             importlib.import_module(module).register(sub)
     return parser
 
@@ -200,6 +195,14 @@ def _add_ops(sub: argparse._SubParsersAction[Any]) -> None:
     )
     _pack_option(p)
     p.set_defaults(func=_ops)
+
+
+_OWN: dict[str, Callable[[argparse._SubParsersAction[Any]], None]] = {
+    "build": _add_build,
+    "render": _add_render,
+    "context": _add_context,
+    "ops": _add_ops,
+}
 
 
 def _gate_options(parser: argparse.ArgumentParser) -> None:

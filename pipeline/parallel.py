@@ -84,7 +84,7 @@ def _start(settings: Settings) -> None:
 def _work(args: tuple[Path, Settings]) -> Output:
     from pipeline.cluster import read_cluster_file
     from pipeline.flow import render_cluster
-    from pipeline.render import file_names, ordered
+    from pipeline.render import dump, file_names, ordered
 
     path, settings = args
     assert _GATE is not None and _BUILDS is not None, "worker started without its gate"
@@ -93,7 +93,10 @@ def _work(args: tuple[Path, Settings]) -> Output:
     items = ordered(rendered.bundle.resources)
     names = file_names(items, Path(cluster.name))
     memo = _BUILDS.memo
-    files = tuple((n, memo.get("yaml", r.body, _yaml)) for n, r in zip(names, items, strict=True))
+    files = tuple(
+        (n, memo.get("yaml", r.body, lambda body: dump(body).encode()))
+        for n, r in zip(names, items, strict=True)
+    )
     return Output(
         cluster.name, cluster.file, files, rendered.results, tuple(rendered.bundle.findings)
     )
@@ -119,12 +122,6 @@ def render_many(paths: Sequence[Path], settings: Settings, jobs: int) -> Iterato
         max_workers=jobs, mp_context=context, initializer=_start, initargs=(settings,)
     ) as pool:
         yield from pool.map(_work, [(p, settings) for p in paths], chunksize=chunk)
-
-
-def _yaml(body: Any) -> bytes:
-    from pipeline.render import dump
-
-    return dump(body).encode()
 
 
 def _stop() -> None:
