@@ -21,16 +21,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline import load
-from pipeline.cluster import find_pack, read_cluster
-from pipeline.deploy_cli import SCENARIOS
+from pipeline.cli.publish import SCENARIOS
 from pipeline.flow import render_cluster
-from pipeline.load import build
+from pipeline.kustomize import load
+from pipeline.kustomize.load import build
+from pipeline.kustomize.output import render_stream
 from pipeline.model import Resource
-from pipeline.render import render_stream
+from pipeline.values.cluster import find_pack, read_cluster
 
 if TYPE_CHECKING:
-    from pipeline.gate import Gate
+    from pipeline.gate.check import Gate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +78,7 @@ def cold_build(directory: Path) -> Callable[[], object]:
 def netpack() -> list[str]:
     """The installed console script (as users run it), else the source tree's module."""
     script = Path(sys.executable).parent / "netpack"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "pipeline.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pipeline.cli.main"]
 
 
 def bench_overlays(runs: int, process_runs: int) -> None:
@@ -107,7 +107,7 @@ def bench_overlays(runs: int, process_runs: int) -> None:
 def bench_gate(rounds: int) -> None:
     """``gate_table`` in a process started as netpack starts its workers: with the
     embedded OPA's ``GO_ENVIRONMENT`` (the Go runtime reads it at start-up only)."""
-    from pipeline.policy.opa_embedded import GO_ENVIRONMENT
+    from pipeline.gate.engines.opa_embedded import GO_ENVIRONMENT
 
     env = {**GO_ENVIRONMENT, **os.environ}
     code = f"from bench.__main__ import gate_table; gate_table({rounds})"
@@ -120,9 +120,9 @@ def gate_table(rounds: int) -> None:
     where it is thread-safe; then the whole gate (schemas too, no verdict remembered)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from pipeline.gate import Gate, context
-    from pipeline.parallel import default_jobs
-    from pipeline.render import file_names, ordered
+    from pipeline.gate.check import Gate, context
+    from pipeline.kustomize.output import file_names, ordered
+    from pipeline.pool import default_jobs
 
     fleet, documents = [], []
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
@@ -167,14 +167,14 @@ def gate_table(rounds: int) -> None:
 
 def _policies(gate: Gate, item: tuple[list[tuple[str, list[Any]]], dict[str, Any]]) -> None:
     """The policy part of ``Gate.check`` alone."""
-    from pipeline.policy import conftest
+    from pipeline.gate import semantics as conftest
 
     conftest.check(gate.engine, item[0], gate.namespaces, data=item[1], file_blind=gate.file_blind)
 
 
 def _whole(gate: Gate, item: tuple[str, list[Resource], dict[str, Any]]) -> None:
     """``Gate.check``, schema verdicts forgotten first: as for clusters sharing no object."""
-    from pipeline.schema import validate
+    from pipeline.gate.schema import validate
 
     if validate._DEFAULT is not None:
         validate._DEFAULT._results.clear()
@@ -189,7 +189,7 @@ def _rate(count: int, fn: Callable[[], object], runs: int = 5) -> float:
 _PUBLISH = """
 import json, sys
 from pathlib import Path
-from pipeline.deploy_cli import bench_publish
+from pipeline.cli.publish import bench_publish
 n, workdir, scenario, pack, jobs = sys.argv[1:]
 print(json.dumps(bench_publish(int(n), Path(workdir), scenario, Path(pack), jobs=int(jobs))))
 """
@@ -278,7 +278,7 @@ def bench_fleet(sizes: list[int], jobs: int, sample: int, workdir: Path) -> None
 
 def bench_schema(rounds: int) -> None:
     """Documents per second through schema validation, cold and warm, per example cluster."""
-    from pipeline.schema import bench_validate
+    from pipeline.gate.schema import bench_validate
 
     print(f"\n{'cluster':<16} {'docs':>5} {'cold docs/s':>12} {'warm docs/s':>12}  (schemas)")
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
@@ -320,7 +320,7 @@ def main() -> None:
     bench_schema(args.gate_rounds)
     sizes = [int(s) for s in args.fleet.split(",") if s]
     if sizes:
-        from pipeline.parallel import default_jobs
+        from pipeline.pool import default_jobs
 
         with tempfile.TemporaryDirectory(prefix="netpack-bench-") as tmp:
             bench_fleet(sizes, args.jobs or default_jobs(), args.sample, Path(tmp))

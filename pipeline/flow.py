@@ -5,8 +5,8 @@ For one cluster:
 1. ``load``: the cluster's overlay (base resources plus the overlay's RFC 6902
    patches) and the datastore component its values pick, built like kustomize;
 2. ``set_values``: the pack values, as more RFC 6902 patches;
-3. ``check_policies``: the Rego gate (``pipeline.gate``) over the result;
-4. ``render``: kustomize-identical YAML (``pipeline.render``), written only when
+3. ``check_policies``: the Rego gate (``pipeline.gate.check``) over the result;
+4. ``render``: kustomize-identical YAML (``pipeline.kustomize.output``), written only when
    every cluster passed the gate (the CLI does that part).
 """
 
@@ -19,14 +19,14 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.cluster import Cluster
-from pipeline.gate import Gate, context, findings
-from pipeline.load import Kustomization, build_kustomization
+from pipeline.gate.check import Gate, context, findings
+from pipeline.gate.results import CheckResult
+from pipeline.kustomize.load import Kustomization, build_kustomization
+from pipeline.kustomize.patch import Patch
 from pipeline.memo import Memo
 from pipeline.model import Bundle, Resource
-from pipeline.patch import Patch
-from pipeline.policy.results import CheckResult
-from pipeline.values import set_values
+from pipeline.values.cluster import Cluster
+from pipeline.values.patches import set_values
 
 
 @dataclass(frozen=True)

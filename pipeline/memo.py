@@ -48,6 +48,6 @@ class Memo:
 
     def table(self, purpose: str) -> dict[Any, Any]:
         """A dict of its own for ``purpose``, living as long as the memo; its user
-        decides what is safe to keep there (``pipeline.schema.builtin`` keeps parts
+        decides what is safe to keep there (``pipeline.gate.schema.builtin`` keeps parts
         of bodies, which never change either)."""
         return self._tables.setdefault(purpose, {})

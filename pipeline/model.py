@@ -84,7 +84,7 @@ class Resource:
 
     Bodies are shared between builds (parsed files are cached), so no step
     mutates one in place: a step that changes an object builds a new body
-    (``pipeline.patch.apply_ops`` works on a copy) and a new ``Resource``.
+    (``pipeline.kustomize.patch.apply_ops`` works on a copy) and a new ``Resource``.
     """
 
     def __init__(self, body: Body, origin: Origin) -> None:

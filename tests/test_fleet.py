@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cluster import read_cluster
-from pipeline.fleet import generate, write_fleet
+from bench.fleet import generate, write_fleet
 from pipeline.flow import render_fleet
-from pipeline.gate import Gate
+from pipeline.gate.check import Gate
+from pipeline.values.cluster import read_cluster
 from tests.conftest import ROOT
 
 

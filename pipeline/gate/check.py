@@ -1,0 +1,130 @@
+"""The gate: each rendered cluster checked against its schemas, then the Rego policies.
+
+Schema validation (``pipeline.gate.schema``: built-in kinds against the cluster's
+Kubernetes version, custom resources against their CRDs in the render) reports
+under the namespace ``schema``, in the same shape as the policies' results.
+The policies then evaluate every rendered object as its own document, named by the
+file ``render -o`` writes it to, with conftest's semantics (``pipeline.gate``)
+and the cluster's context laid over the policy data as ``data.netpack``.  So
+``netpack context CLUSTER > ctx.yaml`` plus ``conftest test DIR -p policies
+-d policies/data -d ctx.yaml`` over the rendered files gives the same verdicts.
+There is deliberately no way to skip it: exceptions live in Rego, where a
+reviewer sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.gate import semantics as conftest
+from pipeline.gate.engines.common import default_engine_name, make_engine, reads_data
+from pipeline.gate.engines.protocol import Engine
+from pipeline.gate.policies import check_problematic_if, load_policies
+from pipeline.gate.results import CheckResult
+from pipeline.gate.schema import validate_resources
+from pipeline.kustomize.output import file_names, ordered
+from pipeline.memo import Memo
+from pipeline.model import Finding, Resource
+
+CONFIG = ("ConfigMap", "kube-system", "calico-config")
+
+
+def context(base: dict[str, Any], resources: Sequence[Resource]) -> dict[str, Any]:
+    """``data.netpack``: the cluster context plus the rendered calico-config data."""
+    for res in resources:
+        rid = res.id
+        if (rid.kind, rid.namespace, rid.name) == CONFIG:
+            return {**base, "calico_config": dict(res.body.get("data") or {})}
+    return dict(base)
+
+
+@dataclass
+class Gate:
+    """A loaded policy set and engine; ``check`` may run for many clusters."""
+
+    engine: Engine
+    namespaces: list[conftest.Namespace]
+    file_blind: bool = False  # no policy reads data.conftest: batch a cluster's files
+
+    @classmethod
+    def open(
+        cls,
+        policies: Sequence[Path],
+        data: Sequence[Path],
+        *,
+        engine: str | None = None,
+        opa_url: str | None = None,
+    ) -> Gate:
+        """Load the policies (without ``_test.rego``) and data into a new engine."""
+        loaded = load_policies(
+            [str(p) for p in policies], [str(d) for d in data], include_tests=False
+        )
+        check_problematic_if(loaded)
+        instance = make_engine(engine or default_engine_name(), opa_url=opa_url)
+        try:
+            instance.load(loaded.without_tests(), loaded.data)
+        except BaseException:
+            instance.close()
+            raise
+        blind = not reads_data(loaded.without_tests().values(), "conftest")
+        return cls(instance, conftest.namespaces(loaded, ["main"]), blind)
+
+    def check(
+        self,
+        name: str,
+        resources: Sequence[Resource],
+        ctx: dict[str, Any],
+        *,
+        memo: Memo | None = None,
+    ) -> list[CheckResult]:
+        """Schema results, then conftest results, for one cluster: one document per file.
+        ``memo`` remembers what is computed of the bodies it has frozen."""
+        items = ordered(resources)
+        names = [f"{name}/{n}" for n in file_names(items, Path(name))]
+        version = ctx["cluster"]["kubernetes"]["version"]
+        schema = validate_resources(
+            items,
+            version,
+            names=names,
+            version_source=f"cluster {name} kubernetes.version",
+            memo=memo,
+        )
+        documents = [(n, [r.body]) for n, r in zip(names, items, strict=True)]
+        return schema + conftest.check(
+            self.engine,
+            documents,
+            self.namespaces,
+            data={"netpack": ctx},
+            file_blind=self.file_blind,
+        )
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def findings(
+    results: Sequence[CheckResult], resources: Sequence[Resource], name: str
+) -> list[Finding]:
+    """The results as ``Finding`` records, each tied to its resource and origin."""
+    items = ordered(resources)
+    by_file = {f"{name}/{n}": r for n, r in zip(file_names(items, Path(name)), items, strict=True)}
+    out: list[Finding] = []
+    for result in results:
+        res = by_file.get(result.filename)
+        for severity, messages in (("error", result.failures), ("warning", result.warnings)):
+            for item in messages:
+                rule = str(item.metadata.get("query", "")).removeprefix("data.")
+                out.append(
+                    Finding(
+                        rule=rule,
+                        severity=severity,
+                        message=item.msg,
+                        resource=res.id if res else None,
+                        field=str(item.metadata.get("field", "")),
+                        origin=res.origin if res else None,
+                    )
+                )
+    return out

@@ -1,0 +1,377 @@
+"""A publish: what changes in the deploy repo, and the one commit that lands.
+
+A publish never writes into a checkout and then commits it. It stores the
+blobs (``git fast-import``), builds the new tree in a temporary index, makes
+the commit with ``commit-tree``, then moves the branch with a compare-and-swap
+(``update-ref <new> <old>``) or a plain, never forced, push. Until that one
+step nothing a consumer reads has changed, so a publish killed at any moment
+leaves the branch at the old commit or the new one. A publisher that loses a
+race (the CAS fails, or the remote's branch moved before the push) reads the
+new tip and lays the same rendered files over it again, at most
+``MAX_ATTEMPTS`` times: the render is deterministic, so nothing is rendered twice.
+
+What changes is decided by blob id: one ``ls-tree`` of the old tree against ids
+computed here, so unchanged clusters cost no git call. A cluster whose files
+are unchanged keeps its old provenance record (and the source commit it names).
+Where the deploy repo lives and how its checkout follows is ``pipeline.publish.repo``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import UsageError
+from pipeline.publish import git as g
+from pipeline.publish.git import Entry, Git
+from pipeline.publish.layout import (
+    APPLICATIONSET,
+    ATTRIBUTES,
+    PROVENANCE,
+    README,
+    README_MARK,
+    Source,
+    applicationset,
+    attributes,
+    cluster_root,
+    flux_kustomization,
+    flux_path,
+    provenance_bytes,
+    readme,
+    same_render,
+)
+from pipeline.publish.repo import (
+    DeployError,
+    Target,
+    base_commit,
+    move_branch,
+    prepared,
+    read_json,
+    status,
+)
+
+MAX_ATTEMPTS = 5
+FILE_MODE = "100644"
+FALLBACK_IDENTITY = g.Identity("netpack", "netpack@localhost")
+_CLUSTER_PATH = re.compile(r"clusters/([^/]+)/calico/")
+
+
+# --- What changes ---
+
+
+@dataclass(frozen=True)
+class ClusterFiles:
+    """One cluster's files (path -> blob id, contents in the fleet's store) and provenance."""
+
+    name: str
+    files: dict[str, str]
+    provenance: dict[str, Any]
+
+
+@dataclass
+class Fleet:
+    """Everything one publish writes, rendered and gated already."""
+
+    clusters: list[ClusterFiles]
+    source: Source
+    complete: bool = False  # --all: owned clusters missing here are removed
+    kept: set[str] = field(default_factory=set)  # skipped: inputs unchanged, files stay as they are
+    flux: bool = False
+    applicationset: bool = False
+    algorithm: str = "sha1"
+    store: dict[str, bytes] = field(default_factory=dict)  # blob id -> contents
+
+    def add(self, data: bytes) -> str:
+        """Keep ``data`` once; return its blob id."""
+        oid = g.object_id(data, "blob", self.algorithm)
+        self.store.setdefault(oid, data)
+        return oid
+
+    def rehash(self, algorithm: str) -> None:
+        """Name every blob with the deploy repo's hash (``sha1`` unless it says otherwise)."""
+        if algorithm == self.algorithm:
+            return
+        renamed = {oid: g.object_id(data, "blob", algorithm) for oid, data in self.store.items()}
+        self.store = {renamed[oid]: data for oid, data in self.store.items()}
+        for cluster in self.clusters:
+            cluster.files.update({path: renamed[oid] for path, oid in cluster.files.items()})
+        self.algorithm = algorithm
+
+
+@dataclass
+class Changes:
+    """The tree edit one publish makes: path -> new entry (None deletes), and what it means."""
+
+    entries: dict[str, Entry | None] = field(default_factory=dict)
+    clusters: dict[str, str] = field(default_factory=dict)  # name -> added|changed|removed
+    files: list[str] = field(default_factory=list)  # other paths written
+
+    def grouped(self) -> dict[str, list[str]]:
+        """The clusters by change, ``added`` then ``changed`` then ``removed``, names sorted."""
+        groups: dict[str, list[str]] = {how: [] for how in ("added", "changed", "removed")}
+        for name, how in sorted(self.clusters.items()):
+            groups[how].append(name)
+        return {how: names for how, names in groups.items() if names}
+
+    def set(self, old: Mapping[str, Entry], path: str, oid: str) -> bool:
+        """Write ``path`` unless the old tree has it already; True when it changes."""
+        if old.get(path) == Entry(FILE_MODE, oid):
+            return False
+        self.entries[path] = Entry(FILE_MODE, oid)
+        return True
+
+
+def plan(git: Git, old: Mapping[str, Entry], fleet: Fleet, target: Target) -> Changes:
+    """Compare the rendered fleet with the old tree by blob id; read only the blobs it must."""
+    owned = _by_cluster(old)
+    wanted = [old[p].oid for p in (ATTRIBUTES, README) if p in old]
+    wanted += [
+        old[cluster_root(c.name) + PROVENANCE].oid for c in fleet.clusters if _has(old, c.name)
+    ]
+    blobs = g.read_blobs(git, wanted)
+    changes = Changes()
+    for cluster in fleet.clusters:
+        _plan_cluster(cluster, old, owned.get(cluster.name, set()), blobs, fleet, changes, target)
+    if fleet.complete:
+        for name in sorted(set(owned) - {c.name for c in fleet.clusters} - fleet.kept):
+            if _has(old, name):
+                _plan_removal(name, old, owned[name], fleet, changes)
+    _plan_root(old, blobs, fleet, changes, target)
+    return changes
+
+
+def published_digests(target: Target) -> dict[str, str]:
+    """The ``inputsDigest`` of every cluster netpack published at the branch tip."""
+    if not target.exists:
+        return {}
+    with prepared(target) as git:
+        base = base_commit(target, git)
+        if base is None:
+            return {}
+        old = g.ls_tree(git, g.tree_of(git, base))
+        records = {
+            match[1]: entry.oid
+            for path, entry in old.items()
+            if path.endswith(PROVENANCE) and (match := _CLUSTER_PATH.match(path))
+        }
+        blobs = g.read_blobs(git, records.values())
+    digests = {}
+    for name, oid in records.items():
+        record = read_json(blobs.get(oid)) or {}
+        digest = record.get("cluster", {}).get("inputsDigest")
+        if isinstance(digest, str):
+            digests[name] = digest
+    return digests
+
+
+def _has(old: Mapping[str, Entry], name: str) -> bool:
+    return cluster_root(name) + PROVENANCE in old
+
+
+def _by_cluster(old: Mapping[str, Entry]) -> dict[str, set[str]]:
+    """The old paths under each ``clusters/<name>/calico/``, in one pass."""
+    found: dict[str, set[str]] = {}
+    for path in old:
+        match = _CLUSTER_PATH.match(path)
+        if match:
+            found.setdefault(match[1], set()).add(path)
+    return found
+
+
+def _plan_cluster(
+    cluster: ClusterFiles,
+    old: Mapping[str, Entry],
+    mine: set[str],
+    blobs: Mapping[str, bytes],
+    fleet: Fleet,
+    changes: Changes,
+    target: Target,
+) -> None:
+    record_path = cluster_root(cluster.name) + PROVENANCE
+    if mine and record_path not in mine:
+        raise DeployError(
+            f"{cluster_root(cluster.name)} exists but netpack did not write it (no {PROVENANCE});"
+            " move it away or rename the cluster",
+            file=target.shown,
+            operation="publish",
+            resource=cluster.name,
+        )
+    files = dict(cluster.files)
+    if fleet.flux:
+        files[flux_path(cluster.name)] = fleet.add(flux_kustomization(cluster.name))
+    old_record = read_json(blobs.get(old[record_path].oid)) if record_path in old else None
+    calico = {p for p in files if p.startswith(cluster_root(cluster.name))}
+    same_files = mine - {record_path} == calico and all(
+        old.get(p) == Entry(FILE_MODE, oid) for p, oid in files.items()
+    )
+    if same_files and same_render(old_record, cluster.provenance):
+        return
+    changes.clusters[cluster.name] = "changed" if old_record is not None else "added"
+    for path, oid in files.items():
+        changes.set(old, path, oid)
+    changes.set(old, record_path, fleet.add(provenance_bytes(cluster.provenance)))
+    for path in mine - set(files) - {record_path}:
+        changes.entries[path] = None
+
+
+def _plan_removal(
+    name: str, old: Mapping[str, Entry], mine: set[str], fleet: Fleet, changes: Changes
+) -> None:
+    """Drop a cluster netpack wrote and the fleet no longer has (its Flux file only if ours)."""
+    changes.clusters[name] = "removed"
+    for path in mine:
+        changes.entries[path] = None
+    flux = flux_path(name)
+    if flux in old and old[flux].oid == g.object_id(
+        flux_kustomization(name), "blob", fleet.algorithm
+    ):
+        changes.entries[flux] = None
+
+
+def _plan_root(
+    old: Mapping[str, Entry],
+    blobs: Mapping[str, bytes],
+    fleet: Fleet,
+    changes: Changes,
+    target: Target,
+) -> None:
+    """README.md (unless someone else wrote it), .gitattributes, the ApplicationSet."""
+    files: dict[str, bytes] = {}
+    if README not in old or blobs[old[README].oid].startswith(README_MARK.encode()):
+        files[README] = readme(fleet.source.repo)
+    files[ATTRIBUTES] = attributes(blobs.get(old[ATTRIBUTES].oid) if ATTRIBUTES in old else None)
+    if fleet.applicationset:
+        files[APPLICATIONSET] = applicationset(target.remote or str(target.repo), target.branch)
+    for path, data in files.items():
+        if changes.set(old, path, fleet.add(data)):
+            changes.files.append(path)
+
+
+# --- The commit ---
+
+
+@dataclass(frozen=True)
+class CommitOptions:
+    author: g.Identity | None = None
+    sign: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a publish did: the new commit (None: nothing to commit) on top of ``base``."""
+
+    commit: str | None
+    base: str | None
+    changes: Changes
+    old: Mapping[str, Entry]
+    attempts: int
+
+
+def parse_identity(text: str) -> g.Identity:
+    """``Name <email>``, as ``git commit --author`` takes it."""
+    match = re.fullmatch(r"\s*([^<>]*?)\s*<([^<>]+)>\s*", text)
+    if not match or not match[1]:
+        raise UsageError(f"--author {text!r}: write it as 'Name <email>'")
+    return g.Identity(match[1], match[2])
+
+
+def message(source: Source, changes: Changes) -> str:
+    """``<sha7>: render <n> clusters``, the clusters by change, then the source trailers."""
+    n = len(changes.clusters)
+    noun = "cluster" if n == 1 else "clusters"
+    subject = f"render {n} {noun}" if n else f"update {', '.join(changes.files)}"
+    body = [f"{how} {name}" for how, names in changes.grouped().items() for name in names]
+    body += [f"updated {path}" for path in changes.files if n]
+    trailers = [f"Netpack-Source-Commit: {source.commit}"] if source.commit else []
+    trailers.append(f"Netpack-Source-Repo: {source.repo}")
+    parts = [f"{source.short}: {subject}", "\n".join(body), "\n".join(trailers)]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def publish(target: Target, fleet: Fleet, options: CommitOptions) -> Outcome:
+    """Commit the fleet on the branch tip; retry on a lost race, at most ``MAX_ATTEMPTS`` times."""
+    with prepared(target) as git:
+        fleet.rehash(g.object_format(git))
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            base = base_commit(target, git)
+            base_tree = g.tree_of(git, base) if base else None
+            old = g.ls_tree(git, base_tree)
+            changes = plan(git, old, fleet, target)
+            if not changes.entries:
+                return Outcome(None, base, changes, old, attempt)
+            commit = _commit(git, base_tree, base, fleet, changes, options)
+            if _land(target, git, base, commit):
+                git.run("gc", "--auto", "--quiet", check=False)
+                return Outcome(commit, base, changes, old, attempt)
+    raise DeployError(
+        f"{target.branch} moved on {MAX_ATTEMPTS} times while publishing (other publishers);"
+        " run publish again",
+        file=target.shown,
+        operation="publish",
+    )
+
+
+def _commit(
+    git: Git,
+    base_tree: str | None,
+    base: str | None,
+    fleet: Fleet,
+    changes: Changes,
+    options: CommitOptions,
+) -> str:
+    """Store the new blobs, build the tree, make the commit object; no ref moves."""
+    new = {e.oid for e in changes.entries.values() if e is not None}
+    try:
+        g.write_blobs(git, (fleet.store[oid] for oid in sorted(new)))
+    except OSError as err:
+        raise DeployError(
+            f"cannot store the rendered files: {err.strerror or err}",
+            file=str(git.directory),
+            operation="write blobs",
+        ) from None
+    tree = g.write_tree(git, base_tree, changes.entries)
+    configured = g.configured_identity(git)
+    author = options.author or configured or FALLBACK_IDENTITY
+    text = message(fleet.source, changes)
+    return g.commit_tree(
+        git, tree, base, text, author=author, committer=configured or author, sign=options.sign
+    )
+
+
+def _land(target: Target, git: Git, base: str | None, commit: str) -> bool:
+    """Move the branch (CAS) or push; False when another publisher got there first."""
+    if target.remote is None:
+        return move_branch(target, git, base, commit)
+    pushed = g.push(git, target.remote, commit, target.branch)
+    if pushed.refusal is not None:
+        if g.remote_tip(git, target.remote, target.branch) != base:
+            return False  # someone else pushed first: rebuild on their tip
+        raise pushed.refusal
+    git.run("update-ref", target.tracking, commit)
+    return True
+
+
+# --- The source repository ---
+
+
+def read_source(pack: Path) -> Source:
+    """The pack's repository: origin URL (credentials removed) or path, HEAD, dirty flag."""
+    git = Git(pack)
+    top = git.run("rev-parse", "--show-toplevel", check=False)
+    if top.code != 0:
+        root = pack.resolve()
+        return Source(str(root), None, True, root)
+    root = Path(top.stdout.decode().strip())
+    origin = git.run("remote", "get-url", "origin", check=False)
+    repo = _without_credentials(origin.stdout.decode().strip()) if origin.code == 0 else str(root)
+    commit = g.resolve(git, "HEAD")
+    dirty = commit is None or bool(status(git))
+    return Source(repo, commit, dirty, root)
+
+
+def _without_credentials(url: str) -> str:
+    """``https://user:token@host/x`` -> ``https://host/x``: provenance is public."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", url, flags=re.IGNORECASE)

@@ -1,0 +1,267 @@
+"""The pack's values: netpack's ``calico.*`` keys or Palette's ``manifests.calico.*``.
+
+``read_values`` checks them all before anything renders (unknown keys, types,
+enum values, malformed or non-canonical CIDRs) and returns one ``Values``;
+``pipeline.values.patches`` turns that into RFC 6902 operations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.values.fields import FieldReader
+
+ENCAPSULATION_TYPES = ("CALICO_IPV4POOL_IPIP", "CALICO_IPV4POOL_VXLAN")
+ENCAPSULATION_MODES = ("Always", "CrossSubnet", "Never")
+DATASTORES = ("kubernetes", "etcd")
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*$")
+
+# netpack's value keys under values.calico, with their meaning (README lists them).
+VALUE_KEYS = {
+    "encapsulationType": "CALICO_IPV4POOL_IPIP or CALICO_IPV4POOL_VXLAN (default: the overlay's)",
+    "encapsulationMode": "Always, CrossSubnet or Never (default Always)",
+    "calicoNetworkCIDR": "the IPv4 pool CIDR (default 192.168.0.0/16); must equal podCIDR",
+    "datastore": "kubernetes or etcd (default kubernetes)",
+    "etcdEndpoints": "etcd URLs, comma-separated (etcd datastore only)",
+    "mtu": "veth MTU, 0 = auto-detect (default: the overlay's)",
+    "blockSize": "IPv4 block size, 20-32 (default 26)",
+    "ipAutodetectionMethod": "IP_AUTODETECTION_METHOD, e.g. interface=eth0",
+    "images": "registry and tag for every Calico image: {registry, tag}",
+    "env": "extra env: {calicoNode: {NAME: value}, calicoKubeControllers: {...}}",
+}
+
+
+@dataclass(frozen=True)
+class Values:
+    """The pack values, checked; ``None`` means "keep what the overlay renders"."""
+
+    encapsulation_type: str | None = None
+    encapsulation_mode: str | None = None
+    cidr: str | None = None
+    datastore: str = "kubernetes"
+    etcd_endpoints: str | None = None
+    mtu: int | None = None
+    block_size: int | None = None
+    ip_autodetection_method: str | None = None
+    image_registry: str | None = None
+    image_tag: str | None = None
+    images: tuple[tuple[str, str], ...] = ()  # (component: cni|node|kube-controllers, image)
+    node_env: tuple[tuple[str, str], ...] = ()
+    controllers_env: tuple[tuple[str, str], ...] = ()
+
+    def as_data(self) -> dict[str, Any]:
+        """The values in netpack's key layout (``{"calico": {...}}``), set keys only."""
+        calico: dict[str, Any] = {"datastore": self.datastore}
+        pairs = (
+            ("encapsulationType", self.encapsulation_type),
+            ("encapsulationMode", self.encapsulation_mode),
+            ("calicoNetworkCIDR", self.cidr),
+            ("etcdEndpoints", self.etcd_endpoints),
+            ("mtu", self.mtu),
+            ("blockSize", self.block_size),
+            ("ipAutodetectionMethod", self.ip_autodetection_method),
+        )
+        calico.update({k: v for k, v in pairs if v is not None})
+        images = {
+            k: v for k, v in (("registry", self.image_registry), ("tag", self.image_tag)) if v
+        }
+        images.update(dict(self.images))
+        if images:
+            calico["images"] = images
+        env = {
+            k: dict(v)
+            for k, v in (
+                ("calicoNode", self.node_env),
+                ("calicoKubeControllers", self.controllers_env),
+            )
+            if v
+        }
+        if env:
+            calico["env"] = env
+        return {"calico": calico}
+
+
+_PALETTE = {
+    "encapsulationType",
+    "encapsulationMode",
+    "calicoNetworkCIDR",
+    "env",
+    "images",
+    "ipamType",
+    "calico_ipam",
+    "microk8s",
+}
+
+
+def read_values(reader: FieldReader, raw: object) -> Values:
+    """Check ``values`` (netpack's ``calico.*`` or Palette's ``manifests.calico.*``)."""
+    top = reader.mapping(raw, "values", {"calico", "manifests"})
+    if "calico" in top and "manifests" in top:
+        raise reader.fail("values", "use either calico.* or manifests.calico.*, not both")
+    if "manifests" in top:
+        manifests = reader.mapping(top["manifests"], "values.manifests", {"calico"})
+        return _palette(reader, manifests.get("calico"), "values.manifests.calico")
+    return _netpack(reader, top.get("calico"), "values.calico")
+
+
+def _netpack(reader: FieldReader, raw: object, key: str) -> Values:
+    calico = reader.mapping(raw, key, VALUE_KEYS)
+    images = reader.mapping(calico.get("images"), f"{key}.images", {"registry", "tag"})
+    env = reader.mapping(calico.get("env"), f"{key}.env", {"calicoNode", "calicoKubeControllers"})
+    values = Values(
+        encapsulation_type=reader.choice(
+            calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
+        ),
+        encapsulation_mode=reader.choice(
+            calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
+        ),
+        cidr=reader.cidr(calico.get("calicoNetworkCIDR"), f"{key}.calicoNetworkCIDR"),
+        datastore=reader.choice(calico.get("datastore"), f"{key}.datastore", DATASTORES)
+        or "kubernetes",
+        etcd_endpoints=_endpoints(reader, calico.get("etcdEndpoints"), f"{key}.etcdEndpoints"),
+        mtu=_mtu(reader, calico.get("mtu"), f"{key}.mtu"),
+        block_size=reader.integer(calico.get("blockSize"), f"{key}.blockSize", 20, 32),
+        ip_autodetection_method=_autodetect(
+            reader, calico.get("ipAutodetectionMethod"), f"{key}.ipAutodetectionMethod"
+        ),
+        image_registry=_pattern(
+            reader,
+            images.get("registry"),
+            f"{key}.images.registry",
+            _REGISTRY,
+            "a registry host like quay.io or my.registry:5000/mirror",
+        ),
+        image_tag=_pattern(
+            reader, images.get("tag"), f"{key}.images.tag", _IMAGE_TAG, "an image tag like v3.30.7"
+        ),
+        node_env=reader.env(env.get("calicoNode"), f"{key}.env.calicoNode"),
+        controllers_env=reader.env(
+            env.get("calicoKubeControllers"), f"{key}.env.calicoKubeControllers"
+        ),
+    )
+    _check_consistency(reader, values, key)
+    return values
+
+
+def _palette(reader: FieldReader, raw: object, key: str) -> Values:
+    calico = reader.mapping(raw, key, _PALETTE)
+    if reader.string(calico.get("ipamType"), f"{key}.ipamType") not in (None, "calico-ipam"):
+        raise reader.fail(f"{key}.ipamType", "only calico-ipam is supported by this pack")
+    if str(calico.get("microk8s", "false")).lower() != "false":
+        raise reader.fail(f"{key}.microk8s", "microk8s is not supported by this pack")
+    ipam = reader.mapping(
+        calico.get("calico_ipam"), f"{key}.calico_ipam", {"assign_ipv4", "assign_ipv6"}
+    )
+    if ipam.get("assign_ipv4", True) is not True or ipam.get("assign_ipv6", False) is not False:
+        raise reader.fail(
+            f"{key}.calico_ipam", "only assign_ipv4: true, assign_ipv6: false is supported"
+        )
+    images = reader.mapping(
+        calico.get("images"), f"{key}.images", {"cni", "node", "kubecontroller"}
+    )
+    env = reader.mapping(calico.get("env"), f"{key}.env", {"calicoNode", "calicoKubeControllers"})
+    node_env = dict(reader.env(env.get("calicoNode"), f"{key}.env.calicoNode"))
+    cidr = reader.cidr(calico.get("calicoNetworkCIDR"), f"{key}.calicoNetworkCIDR")
+    env_cidr = node_env.pop("CALICO_IPV4POOL_CIDR", None)
+    if env_cidr is not None:
+        env_cidr = reader.cidr(env_cidr, f"{key}.env.calicoNode.CALICO_IPV4POOL_CIDR")
+        if cidr is not None and env_cidr != cidr:
+            raise reader.fail(
+                f"{key}.env.calicoNode.CALICO_IPV4POOL_CIDR",
+                f"{env_cidr} contradicts calicoNetworkCIDR {cidr}",
+            )
+        cidr = env_cidr
+    component = {"cni": "cni", "node": "node", "kubecontroller": "kube-controllers"}
+    picked = tuple(
+        (component[name], ref)
+        for name in sorted(images)
+        if (ref := reader.string(images[name], f"{key}.images.{name}")) is not None
+    )
+    values = Values(
+        encapsulation_type=reader.choice(
+            calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
+        ),
+        encapsulation_mode=reader.choice(
+            calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
+        ),
+        cidr=cidr,
+        images=picked,
+        node_env=tuple(sorted(node_env.items())),
+        controllers_env=reader.env(
+            env.get("calicoKubeControllers"), f"{key}.env.calicoKubeControllers"
+        ),
+    )
+    _check_consistency(reader, values, key)
+    return values
+
+
+# Env names that a value key owns: setting them through env.* would fight the key.
+# IP_AUTODETECTION_METHOD is the exception: Palette profiles set it through env.
+_OWNED = {
+    "CALICO_IPV4POOL_IPIP": "encapsulationType/encapsulationMode",
+    "CALICO_IPV4POOL_VXLAN": "encapsulationType/encapsulationMode",
+    "CALICO_IPV4POOL_CIDR": "calicoNetworkCIDR",
+    "CALICO_IPV4POOL_BLOCK_SIZE": "blockSize",
+    "DATASTORE_TYPE": "datastore",
+    "ETCD_ENDPOINTS": "etcdEndpoints",
+}
+
+
+def _check_consistency(reader: FieldReader, values: Values, key: str) -> None:
+    for name, _ in values.node_env:
+        env_key = f"{key}.env.calicoNode.{name}"
+        if name in _OWNED:
+            raise reader.fail(env_key, f"set it with {_OWNED[name]} instead")
+        if name == "IP_AUTODETECTION_METHOD" and values.ip_autodetection_method:
+            raise reader.fail(env_key, "set it once: ipAutodetectionMethod sets it too")
+    if values.etcd_endpoints is not None and values.datastore != "etcd":
+        raise reader.fail(f"{key}.etcdEndpoints", "is only used with datastore: etcd")
+
+
+def _endpoints(reader: FieldReader, raw: object, key: str) -> str | None:
+    value = reader.string(raw, key)
+    if value is None:
+        return None
+    for url in value.split(","):
+        if not re.match(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$", url.strip()):
+            raise reader.fail(key, f"{url.strip()!r} is not an etcd URL like https://10.0.0.5:2379")
+    return value
+
+
+def _mtu(reader: FieldReader, raw: object, key: str) -> int | None:
+    value = reader.integer(raw, key, 0, 65535)
+    if value is not None and 0 < value < 576:
+        raise reader.fail(key, f"{value} is below the IPv4 minimum of 576 (0 means auto-detect)")
+    return value
+
+
+def _autodetect(reader: FieldReader, raw: object, key: str) -> str | None:
+    value = reader.string(raw, key)
+    if value is None:
+        return None
+    plain = ("first-found", "kubernetes-internal-ip")
+    prefixed = ("can-reach=", "interface=", "skip-interface=", "cidr=")
+    if value not in plain and not any(
+        value.startswith(p) and len(value) > len(p) for p in prefixed
+    ):
+        raise reader.fail(
+            key,
+            f"{value!r} is not first-found, kubernetes-internal-ip, can-reach=, interface=,"
+            " skip-interface= or cidr=",
+        )
+    if value.startswith("cidr="):
+        for item in value[len("cidr=") :].split(","):
+            reader.cidr(item.strip(), key)
+    return value
+
+
+def _pattern(
+    reader: FieldReader, raw: object, key: str, pattern: re.Pattern[str], what: str
+) -> str | None:
+    value = reader.string(raw, key)
+    if value is not None and not pattern.match(value):
+        raise reader.fail(key, f"{value!r} is not {what}")
+    return value
