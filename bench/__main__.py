@@ -21,12 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.cli.publish import SCENARIOS
+from bench.publish import SCENARIOS
 from pipeline.flow import render_cluster
 from pipeline.kustomize import load
 from pipeline.kustomize.load import build
 from pipeline.kustomize.output import render_stream
-from pipeline.model import Resource
+from pipeline.model.resource import Resource
 from pipeline.values.cluster import find_pack, read_cluster
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def _rate(count: int, fn: Callable[[], object], runs: int = 5) -> float:
 _PUBLISH = """
 import json, sys
 from pathlib import Path
-from pipeline.cli.publish import bench_publish
+from bench.publish import bench_publish
 n, workdir, scenario, pack, jobs = sys.argv[1:]
 print(json.dumps(bench_publish(int(n), Path(workdir), scenario, Path(pack), jobs=int(jobs))))
 """
@@ -278,7 +278,7 @@ def bench_fleet(sizes: list[int], jobs: int, sample: int, workdir: Path) -> None
 
 def bench_schema(rounds: int) -> None:
     """Documents per second through schema validation, cold and warm, per example cluster."""
-    from pipeline.gate.schema import bench_validate
+    from bench.schema import bench_validate
 
     print(f"\n{'cluster':<16} {'docs':>5} {'cold docs/s':>12} {'warm docs/s':>12}  (schemas)")
     for path in sorted((ROOT / "clusters").glob("*.yaml")):

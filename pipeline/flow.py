@@ -20,12 +20,12 @@ from pathlib import Path
 import yaml
 
 from pipeline.gate.check import Gate, context, findings
-from pipeline.gate.results import CheckResult
 from pipeline.kustomize.load import Kustomization, build_kustomization
 from pipeline.kustomize.patch import Patch
 from pipeline.memo import Memo
-from pipeline.model import Bundle, Resource
-from pipeline.values.cluster import Cluster
+from pipeline.model.cluster import Cluster
+from pipeline.model.resource import Bundle, Resource
+from pipeline.model.results import CheckResult
 from pipeline.values.patches import set_values
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from pipeline.model import Body
+from pipeline.model.resource import Body
 
 T = TypeVar("T")
 

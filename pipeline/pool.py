@@ -20,8 +20,8 @@ from typing import Any
 
 from pipeline.flow import Builds
 from pipeline.gate.check import Gate
-from pipeline.gate.results import CheckResult
-from pipeline.model import Finding
+from pipeline.model.resource import Finding
+from pipeline.model.results import CheckResult
 
 
 @dataclass(frozen=True)

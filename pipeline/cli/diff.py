@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.cli.publish import cluster_files
     from pipeline.flow import render_cluster
-    from pipeline.review import diff
+    from pipeline.review import diff, format
     from pipeline.values.cluster import read_cluster_file
 
     files = cluster_files(args)
@@ -58,12 +58,12 @@ def run(args: argparse.Namespace) -> int:
     names = None if args.all_clusters else set(new)
     changes = diff.diff_trees(old_bodies(args.deploy_repo, args.branch, names), new)
     if args.format == "json":
-        sys.stdout.write(diff.format_json(changes))
+        sys.stdout.write(format.format_json(changes))
     elif args.format == "markdown":
-        sys.stdout.write(diff.format_markdown(changes, limit=args.limit))
+        sys.stdout.write(format.format_markdown(changes, limit=args.limit))
     else:
         color = sys.stdout.isatty() and not args.no_color
-        sys.stdout.write(diff.format_text(changes, color=color, limit=args.limit))
+        sys.stdout.write(format.format_text(changes, color=color, limit=args.limit))
     return diff.exit_code(changes)
 
 

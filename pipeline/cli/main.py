@@ -19,7 +19,7 @@ from pipeline import __version__
 from pipeline.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, NetpackError, UsageError
 
 if TYPE_CHECKING:
-    from pipeline.values.cluster import Cluster
+    from pipeline.model.cluster import Cluster
 
 # A whole `netpack build` process must start faster than `kubectl kustomize` (nox -s
 # bench measures it): command modules are imported inside the handlers, and only the
@@ -206,7 +206,7 @@ _OWN: dict[str, Callable[[argparse._SubParsersAction[Any]], None]] = {
 
 
 def _gate_options(parser: argparse.ArgumentParser) -> None:
-    from pipeline.cli.policy import ENGINES
+    from pipeline.gate.engines.choose import ENGINE_NAMES
     from pipeline.gate.report import FORMATS
 
     add = parser.add_argument
@@ -226,7 +226,7 @@ def _gate_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="policy data (repeatable; default: <pack>/policies/data)",
     )
-    add("--engine", choices=ENGINES, help="Rego engine (default: embedded OPA)")
+    add("--engine", choices=ENGINE_NAMES, help="Rego engine (default: embedded OPA)")
     add("--opa-url", metavar="URL", help="OPA server for --engine opa-server")
     add(
         "--format",

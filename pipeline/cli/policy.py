@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import InputError, UsageError
 from pipeline.gate import report
+from pipeline.gate.engines.choose import ENGINE_NAMES
 from pipeline.gate.report import pretty
 
 if TYPE_CHECKING:
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
 # The evaluation modules are imported inside the handlers, so that registering
 # these commands costs `netpack build` nothing at start-up.
-
-ENGINES = ("opa", "regopy", "opa-server")
 
 
 def default_policy_dir() -> str:
@@ -40,7 +39,7 @@ def default_policy_dir() -> str:
 
 def open_engine(name: str | None, opa_url: str | None) -> Engine:
     """The engine named on the command line (or the default one); imported late: native code."""
-    from pipeline.gate.engines.common import default_engine_name, make_engine
+    from pipeline.gate.engines.choose import default_engine_name, make_engine
 
     return make_engine(name or default_engine_name(), opa_url=opa_url)
 
@@ -73,7 +72,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     add("--no-color", action="store_true", help="no ANSI colours in stdout output")
     add("--quiet", action="store_true", help="print nothing when the exit code is 0")
     add("--junit-hide-message", action="store_true", help="junit: leave messages out of test names")
-    add("--engine", choices=ENGINES, help="Rego engine (default: netpack's default engine)")
+    add("--engine", choices=ENGINE_NAMES, help="Rego engine (default: netpack's default engine)")
     add("--opa-url", metavar="URL", help="OPA server for --engine opa-server")
 
 

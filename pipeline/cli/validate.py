@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.gate import report
 
 if TYPE_CHECKING:
-    from pipeline.model import Resource
+    from pipeline.model.resource import Resource
 
 # Nothing heavy is imported at module level: registering costs `netpack` nothing.
 
@@ -54,9 +54,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def run_validate(args: argparse.Namespace) -> int:
     from pipeline.errors import InputError
     from pipeline.gate.inputs import read_inputs
-    from pipeline.gate.results import CheckResult, exit_code
+    from pipeline.gate.results import exit_code
     from pipeline.gate.schema.builtin import supported_versions
     from pipeline.gate.schema.validate import NAMESPACE, Validator
+    from pipeline.model.results import CheckResult
 
     files = read_inputs(args.paths)
     if not files:
@@ -85,7 +86,7 @@ def _resources(name: str, documents: list[Any], option: str) -> list[Resource]:
     from pipeline.errors import InputError
     from pipeline.gate.schema.crd import is_crd
     from pipeline.gate.schema.problems import type_name
-    from pipeline.model import Origin, Resource
+    from pipeline.model.resource import Origin, Resource
 
     out = []
     for index, doc in enumerate(documents):

@@ -20,14 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.gate import semantics as conftest
-from pipeline.gate.engines.common import default_engine_name, make_engine, reads_data
+from pipeline.gate.engines.choose import default_engine_name, make_engine
+from pipeline.gate.engines.common import reads_data
 from pipeline.gate.engines.protocol import Engine
 from pipeline.gate.policies import check_problematic_if, load_policies
-from pipeline.gate.results import CheckResult
-from pipeline.gate.schema import validate_resources
+from pipeline.gate.schema.validate import validate_resources
 from pipeline.kustomize.output import file_names, ordered
 from pipeline.memo import Memo
-from pipeline.model import Finding, Resource
+from pipeline.model.resource import Finding, Resource
+from pipeline.model.results import CheckResult
 
 CONFIG = ("ConfigMap", "kube-system", "calico-config")
 

@@ -1,54 +1,13 @@
-"""conftest's result shapes, as plain data (open-policy-agent/conftest output/result.go).
+"""What a list of results adds up to: conftest's exit code, and a fleet's tally.
 
-An engine run produces one ``CheckResult`` per (file, namespace).  Reporters
-turn a list of them into text; ``exit_code`` turns them into the process status.
+The shapes themselves (``Result``, ``CheckResult``) are ``pipeline.model.results``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
-
-@dataclass(frozen=True)
-class Location:
-    file: str
-    line: int
-
-
-@dataclass(frozen=True)
-class Result:
-    """One message: a failure, warning, exception or skipped test.
-
-    ``metadata`` always holds ``query`` (e.g. ``data.main.deny_cidr``) plus any
-    extra keys the rule returned besides ``msg`` and ``_loc``.
-    """
-
-    msg: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-    loc: Location | None = None
-    outputs: tuple[str, ...] = ()
-
-
-@dataclass
-class CheckResult:
-    """All results for one input file (all its documents) in one namespace."""
-
-    filename: str
-    namespace: str
-    successes: int = 0
-    warnings: list[Result] = field(default_factory=list)
-    failures: list[Result] = field(default_factory=list)
-    exceptions: list[Result] = field(default_factory=list)
-    skipped: list[Result] = field(default_factory=list)
-    queries: list[str] = field(default_factory=list)
-
-    @property
-    def tests(self) -> int:
-        """Successes plus every warning, failure, exception and skipped test."""
-        found = self.warnings + self.failures + self.exceptions + self.skipped
-        return self.successes + len(found)
+from pipeline.model.results import CheckResult
 
 
 def exit_code(results: list[CheckResult], *, fail_on_warn: bool = False) -> int:

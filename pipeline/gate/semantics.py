@@ -38,7 +38,7 @@ from pipeline.errors import UsageError
 from pipeline.gate import rule_values
 from pipeline.gate.engines.protocol import Engine, PolicyError, TestOutcome
 from pipeline.gate.policies import RULE_NAME, Policies
-from pipeline.gate.results import CheckResult, Location, Result
+from pipeline.model.results import CheckResult, Location, Result
 
 FAILURE = re.compile(r"(deny|violation)(_[a-zA-Z0-9]+)*")
 COMBINED = "Combined"

@@ -36,7 +36,7 @@ from yaml.events import (
 )
 
 from pipeline.errors import InputError
-from pipeline.model import Body
+from pipeline.model.resource import Body
 
 
 class _Unrenderable(Exception):

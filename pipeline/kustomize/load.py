@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from pipeline.errors import KustomizationError
 from pipeline.kustomize.patch import Patch, Target, apply_patch
-from pipeline.model import Origin, Resource
+from pipeline.model.resource import Origin, Resource
 from pipeline.yamlio import read_documents
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

@@ -30,7 +30,7 @@ from pathlib import Path
 from pipeline.errors import InputError
 from pipeline.kustomize.goyaml import dump
 from pipeline.kustomize.target import NOT_NAMESPACED, effective_namespace
-from pipeline.model import Resource, ResourceId
+from pipeline.model.resource import Resource, ResourceId
 
 __all__ = [
     "dump",

@@ -28,7 +28,7 @@ from pipeline.errors import PatchError
 from pipeline.kustomize.jsonpatch import NEEDS_FROM, Draft, apply_op, check_op, clone
 from pipeline.kustomize.jsonpointer import describe_type, quoted
 from pipeline.kustomize.target import Target
-from pipeline.model import Body, Resource
+from pipeline.model.resource import Body, Resource
 
 __all__ = ["Patch", "Target", "apply_ops", "apply_patch", "describe_op"]
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import KustomizationError
 from pipeline.kustomize.jsonpointer import describe_type, quoted
-from pipeline.model import Resource, ResourceId
+from pipeline.model.resource import Resource, ResourceId
 
 if TYPE_CHECKING:
     from pipeline.kustomize.labelselector import LabelSelector

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.values.cluster import Cluster
+from pipeline.model.cluster import Cluster
 
 
 @cache

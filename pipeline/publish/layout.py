@@ -28,9 +28,9 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.gate.policies import load_policies
-from pipeline.gate.results import CheckResult
 from pipeline.kustomize.output import dump
-from pipeline.values.cluster import Cluster
+from pipeline.model.cluster import Cluster
+from pipeline.model.results import CheckResult
 
 PROVENANCE = ".netpack/provenance.json"
 README = "README.md"

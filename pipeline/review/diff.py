@@ -25,11 +25,8 @@ from typing import Any
 
 from pipeline.errors import InputError
 from pipeline.kustomize.output import sort_key
-from pipeline.model import Body, ResourceId
-from pipeline.review.format import format_json as format_json
-from pipeline.review.format import format_markdown as format_markdown
-from pipeline.review.format import format_text as format_text
-from pipeline.review.format import unified
+from pipeline.model.resource import Body, ResourceId
+from pipeline.review.unified import unified
 
 KINDS = ("added", "changed", "removed")
 

@@ -24,47 +24,16 @@ the key.  Whether the CIDR matches the podCIDR is the policy gate's job.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pipeline.errors import UsageError, ValuesError
+from pipeline.model.cluster import Cluster
 from pipeline.values.fields import FieldReader
-from pipeline.values.pack import Values, read_values
+from pipeline.values.pack import read_values
 from pipeline.yamlio import read_documents
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _K8S_VERSION = re.compile(r"^1\.[0-9]{1,3}$")
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """One cluster of the fleet, read from ``file``."""
-
-    name: str
-    cloud: str
-    file: str  # display path
-    pack: Path  # the directory holding base/ and overlays/
-    overlay: Path
-    kubernetes_version: str
-    pod_cidr: str
-    service_cidr: str
-    values: Values = field(default_factory=Values)
-
-    def context(self) -> dict[str, Any]:
-        """The cluster context the policy gate reads as ``data.netpack``."""
-        return {
-            "cluster": {
-                "name": self.name,
-                "cloud": self.cloud,
-                "kubernetes": {
-                    "version": self.kubernetes_version,
-                    "podCIDR": self.pod_cidr,
-                    "serviceClusterIpRange": self.service_cidr,
-                },
-            },
-            "values": self.values.as_data(),
-        }
 
 
 _TOP = {"name", "cloud", "overlay", "kubernetes", "values"}

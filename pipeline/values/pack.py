@@ -8,9 +8,8 @@ enum values, malformed or non-canonical CIDRs) and returns one ``Values``;
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
+from pipeline.model.cluster import Values
 from pipeline.values.fields import FieldReader
 
 ENCAPSULATION_TYPES = ("CALICO_IPV4POOL_IPIP", "CALICO_IPV4POOL_VXLAN")
@@ -32,56 +31,6 @@ VALUE_KEYS = {
     "images": "registry and tag for every Calico image: {registry, tag}",
     "env": "extra env: {calicoNode: {NAME: value}, calicoKubeControllers: {...}}",
 }
-
-
-@dataclass(frozen=True)
-class Values:
-    """The pack values, checked; ``None`` means "keep what the overlay renders"."""
-
-    encapsulation_type: str | None = None
-    encapsulation_mode: str | None = None
-    cidr: str | None = None
-    datastore: str = "kubernetes"
-    etcd_endpoints: str | None = None
-    mtu: int | None = None
-    block_size: int | None = None
-    ip_autodetection_method: str | None = None
-    image_registry: str | None = None
-    image_tag: str | None = None
-    images: tuple[tuple[str, str], ...] = ()  # (component: cni|node|kube-controllers, image)
-    node_env: tuple[tuple[str, str], ...] = ()
-    controllers_env: tuple[tuple[str, str], ...] = ()
-
-    def as_data(self) -> dict[str, Any]:
-        """The values in netpack's key layout (``{"calico": {...}}``), set keys only."""
-        calico: dict[str, Any] = {"datastore": self.datastore}
-        pairs = (
-            ("encapsulationType", self.encapsulation_type),
-            ("encapsulationMode", self.encapsulation_mode),
-            ("calicoNetworkCIDR", self.cidr),
-            ("etcdEndpoints", self.etcd_endpoints),
-            ("mtu", self.mtu),
-            ("blockSize", self.block_size),
-            ("ipAutodetectionMethod", self.ip_autodetection_method),
-        )
-        calico.update({k: v for k, v in pairs if v is not None})
-        images = {
-            k: v for k, v in (("registry", self.image_registry), ("tag", self.image_tag)) if v
-        }
-        images.update(dict(self.images))
-        if images:
-            calico["images"] = images
-        env = {
-            k: dict(v)
-            for k, v in (
-                ("calicoNode", self.node_env),
-                ("calicoKubeControllers", self.controllers_env),
-            )
-            if v
-        }
-        if env:
-            calico["env"] = env
-        return {"calico": calico}
 
 
 _PALETTE = {

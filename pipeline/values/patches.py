@@ -14,9 +14,8 @@ from typing import Any
 
 from pipeline.errors import ValuesError
 from pipeline.kustomize.patch import Patch, Target, apply_patch
-from pipeline.model import Body, Resource
-from pipeline.values.cluster import Cluster
-from pipeline.values.pack import Values
+from pipeline.model.cluster import Cluster, Values
+from pipeline.model.resource import Body, Resource
 
 NODE = Target(kind="DaemonSet", name="calico-node", namespace="kube-system")
 CONTROLLERS = Target(kind="Deployment", name="calico-kube-controllers", namespace="kube-system")

@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.flow import render_cluster
 from pipeline.gate.check import Gate
-from pipeline.gate.results import CheckResult
+from pipeline.model.results import CheckResult
 from pipeline.values.cluster import read_cluster
 from tests.conftest import ROOT
 

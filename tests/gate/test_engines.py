@@ -21,12 +21,8 @@ import pytest
 
 from pipeline.errors import UsageError
 from pipeline.gate.engines import common as engines
-from pipeline.gate.engines.common import (
-    bench_loaded,
-    default_engine_name,
-    evaluate_many,
-    make_engine,
-)
+from pipeline.gate.engines.choose import default_engine_name, make_engine
+from pipeline.gate.engines.common import evaluate_many
 from pipeline.gate.engines.protocol import Engine, PolicyError
 from tests.gate.opa_rest_server import OpaRestServer
 
@@ -571,10 +567,3 @@ def test_default_engine_falls_back_to_regopy(
         "netpack: policy engine regopy (rego-cpp), because the OPA bindings failed: "
     )
     assert "libopabridge.so: cannot open" in err
-
-
-def test_bench_loaded_counts_documents() -> None:
-    engine = make_engine("opa")
-    engine.load(modules("policy"), DATA)
-    assert bench_loaded(engine, [deployment("web"), SERVICE] * 5) > 0
-    assert engines.bench_engine("opa", [SERVICE]) > 0

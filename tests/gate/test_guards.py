@@ -13,7 +13,7 @@ from pipeline.gate import semantics as conftest
 from pipeline.gate.engines.guards import Condition, DocumentFilter, Plan, package_name
 from pipeline.gate.engines.opa_embedded import EmbeddedOpaEngine
 from pipeline.gate.engines.protocol import PolicyError
-from pipeline.gate.results import CheckResult
+from pipeline.model.results import CheckResult
 from tests.conftest import ROOT
 
 KIND = ("kind",)

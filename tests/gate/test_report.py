@@ -10,7 +10,7 @@ import pytest
 from pipeline.errors import UsageError
 from pipeline.gate.engines.protocol import TestOutcome
 from pipeline.gate.report import FORMATS, pretty, render, table
-from pipeline.gate.results import CheckResult, Location, Result
+from pipeline.model.results import CheckResult, Location, Result
 
 GOLDEN = Path(__file__).parent / "cases" / "report"
 REGENERATE = os.environ.get("NETPACK_REGENERATE") == "1"  # rewrite the goldens on purpose

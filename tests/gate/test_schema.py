@@ -23,12 +23,12 @@ from pipeline.errors import InputError, NetpackError
 from pipeline.flow import render_cluster
 from pipeline.gate.inputs import parse_file
 from pipeline.gate.report import FORMATS
-from pipeline.gate.results import CheckResult, Result
-from pipeline.gate.schema import Validator, bench_validate, validate_resources
 from pipeline.gate.schema.builtin import supported_versions
+from pipeline.gate.schema.validate import Validator, validate_resources
 from pipeline.kustomize.output import file_names, ordered
 from pipeline.memo import Memo
-from pipeline.model import Body, Origin, Resource
+from pipeline.model.resource import Body, Origin, Resource
+from pipeline.model.results import CheckResult, Result
 from pipeline.values.cluster import read_cluster
 from tests.conftest import ROOT
 
@@ -229,11 +229,6 @@ def test_a_memo_remembers_shared_parts_without_changing_any_finding() -> None:
         assert messages(memo, version) == plain
         assert messages(memo, version) == plain  # answered from the memo this time
     assert memo.table("schema subtrees")
-
-
-def test_bench_validate_reports_documents_per_second() -> None:
-    cold, warm = bench_validate(documents("daemonset.yaml") * 5, VERSION, 2)
-    assert cold > 0 and warm > 0
 
 
 # --- Bad input: one-line NetpackErrors naming the file and the resource ---

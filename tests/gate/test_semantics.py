@@ -13,7 +13,7 @@ import pytest
 from pipeline.errors import InputError, UsageError
 from pipeline.gate import inputs
 from pipeline.gate import semantics as conftest
-from pipeline.gate.engines.common import make_engine
+from pipeline.gate.engines.choose import make_engine
 from pipeline.gate.engines.protocol import PolicyError, TestOutcome
 from pipeline.gate.policies import (
     Rule,
@@ -22,7 +22,7 @@ from pipeline.gate.policies import (
     load_policies,
     scan_module,
 )
-from pipeline.gate.results import CheckResult, Location, Result
+from pipeline.model.results import CheckResult, Location, Result
 
 
 def write(root: Path, files: dict[str, str]) -> None:

@@ -28,7 +28,7 @@ from pipeline.kustomize.output import (
     sort_key,
     write_directory,
 )
-from pipeline.model import Origin, Resource, ResourceId
+from pipeline.model.resource import Origin, Resource, ResourceId
 from pipeline.yamlio import read_documents
 
 

@@ -19,7 +19,7 @@ import yaml
 from pipeline.errors import KustomizationError, NetpackError, PatchError
 from pipeline.kustomize.patch import Patch, Target, apply_ops, apply_patch, describe_op
 from pipeline.kustomize.target import _CLUSTER_SCOPED
-from pipeline.model import Body, Origin, Resource
+from pipeline.model.resource import Body, Origin, Resource
 from pipeline.yamlio import parse_documents, read_documents
 from tests.conftest import kustomize
 

@@ -12,17 +12,15 @@ from typing import Any
 import pytest
 import yaml
 
-import pipeline.review.format
+import pipeline.review.unified
 from pipeline.errors import InputError
 from pipeline.flow import render_cluster
 from pipeline.review.diff import (
     FleetDiff,
     diff_trees,
     exit_code,
-    format_json,
-    format_markdown,
-    format_text,
 )
+from pipeline.review.format import format_json, format_markdown, format_text
 from pipeline.values.cluster import find_pack, read_cluster
 from tests.conftest import ROOT
 
@@ -347,7 +345,7 @@ def test_unchanged_resources_are_never_rendered(monkeypatch: pytest.MonkeyPatch)
     def refuse(body: Any) -> str:
         raise AssertionError("dump called for an unchanged resource")
 
-    monkeypatch.setattr(pipeline.review.format, "dump", refuse)
+    monkeypatch.setattr(pipeline.review.unified, "dump", refuse)
     old = {f"c{i}": docs(NODE + "---" + CONFIG) for i in range(50)}
     new = {name: [docs(reordered_node())[0], *docs(CONFIG)][::-1] for name in old}
     assert diff_trees(old, new).empty

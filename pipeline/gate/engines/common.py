@@ -1,111 +1,25 @@
-"""Choosing a Rego engine, and what every engine shares.
+"""What every Rego engine shares: engine-neutral plumbing the engine modules import.
 
-``make_engine`` builds one of the three engines by name; ``default_engine_name``
-prefers the real OPA (embedded) and falls back to regopy only when the OPA
-bindings cannot be imported, saying so on stderr.  ``evaluate_many`` batches
-the documents of one file where the engine can.  The rest is engine-neutral
-plumbing: the value-binding queries, merging ``extra_data``, ``test_*`` rule
-discovery and verdicts (OPA's ``tester`` semantics), and a benchmark hook.
-Engine modules are imported lazily: a missing optional dependency only
-matters for the engine that needs it.
+``evaluate_many`` batches the documents of one file where the engine can; the
+rest is the value-binding queries, merging ``extra_data``, and ``test_*`` rule
+discovery and verdicts (OPA's ``tester`` semantics).  Choosing an engine is
+``pipeline.gate.engines.choose``, which imports the engines; nothing here does.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from pipeline.errors import UsageError
 from pipeline.gate.engines.protocol import Engine, PolicyError
 
-ENGINE_NAMES = ("opa", "regopy", "opa-server")
 VALUE_VAR = "__netpack_value"  # the variable every engine binds a query's value to
 TEST_PREFIX = "test_"
 SKIP_PREFIX = "todo_test_"  # open-policy-agent/opa v1/tester/runner.go SkipTestPrefix
-
-
-def make_engine(name: str, *, opa_url: str | None = None) -> Engine:
-    """A new, unloaded engine: ``opa`` (embedded), ``regopy`` or ``opa-server``."""
-    if name == "opa":
-        from pipeline.gate.engines.opa_embedded import EmbeddedOpaEngine
-
-        return EmbeddedOpaEngine()
-    if name == "regopy":
-        from pipeline.gate.engines.regopy import RegopyEngine
-
-        return RegopyEngine()
-    if name == "opa-server":
-        if not opa_url:
-            raise UsageError("the opa-server engine needs --opa-url, e.g. http://127.0.0.1:8181")
-        from pipeline.gate.engines.opa_server import OpaServerEngine
-
-        return OpaServerEngine(opa_url)
-    raise UsageError(f"unknown policy engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
-
-
-def default_engine_name() -> str:
-    """``opa`` when the OPA bindings import, else ``regopy`` (with a notice on stderr)."""
-    from pipeline.gate.engines.opa_embedded import bindings_error
-
-    problem = bindings_error()
-    if problem is None:
-        return "opa"
-    if importlib.util.find_spec("regopy") is None:
-        raise UsageError(
-            f"no Rego engine available: the OPA bindings failed ({problem}) and regopy is "
-            "not installed; install opa-golib-python-bindings==0.4.4 "
-            "(pip install --ignore-requires-python) or pass --opa-url"
-        )
-    print(
-        f"netpack: policy engine regopy (rego-cpp), because the OPA bindings failed: {problem}. "
-        "regopy lacks some builtins (net.*) and differs from OPA in places.",
-        file=sys.stderr,
-    )
-    return "regopy"
-
-
-def bench_engine(
-    name: str,
-    docs: list[Any],
-    *,
-    modules: Mapping[str, str] | None = None,
-    data: Mapping[str, Any] | None = None,
-    opa_url: str | None = None,
-) -> float:
-    """Documents per second for ``evaluate("data.main", doc, extra_data=...)`` over ``docs``.
-
-    ``modules`` and ``data`` default to the engine tests' policy set
-    (tests/gate/fixtures/policy, in the source tree).  Load time is excluded.
-    """
-    if modules is None:
-        from pathlib import Path
-
-        root = Path(__file__).resolve().parents[3] / "tests" / "gate" / "fixtures" / "policy"
-        modules = {str(p.relative_to(root.parent)): p.read_text() for p in root.rglob("*.rego")}
-        data = {"clouds": {"settings": {"azure": {"min_replicas": 2}}}} if data is None else data
-    engine = make_engine(name, opa_url=opa_url)
-    try:
-        engine.load(modules, data or {})
-        return bench_loaded(engine, docs)
-    finally:
-        engine.close()
-
-
-def bench_loaded(engine: Engine, docs: list[Any], query: str = "data.main") -> float:
-    """Documents per second evaluating ``query`` with a conftest-style ``extra_data``."""
-    extra = {"conftest": {"file": {"name": "bench.yaml", "dir": "/bench"}}}
-    engine.evaluate(query, docs[0], extra_data=extra)  # warm up (prepare, bundle build)
-    start = time.perf_counter()
-    for doc in docs:
-        engine.evaluate(query, doc, extra_data=extra)
-    return len(docs) / (time.perf_counter() - start)
 
 
 # -- shared evaluation plumbing -------------------------------------------------

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pipeline.errors import UsageError
 
 if TYPE_CHECKING:
-    from pipeline.gate.results import CheckResult
+    from pipeline.model.results import CheckResult
 
 FORMATS = ("stdout", "json", "tap", "table", "junit", "github", "azuredevops", "sarif")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.gate.report.standard import summary
-from pipeline.gate.results import CheckResult
+from pipeline.model.results import CheckResult
 
 
 def render(results: list[CheckResult]) -> str:

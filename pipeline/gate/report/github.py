@@ -18,7 +18,7 @@ multi-line message stays one annotation.
 from __future__ import annotations
 
 from pipeline.gate.report.standard import summary
-from pipeline.gate.results import CheckResult, Result
+from pipeline.model.results import CheckResult, Result
 
 
 def go_quote(text: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipeline.gate.results import CheckResult, Result
+from pipeline.model.results import CheckResult, Result
 
 _GO_ESCAPES = {
     "<": "\\u003c",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from pipeline.gate.results import CheckResult
+from pipeline.model.results import CheckResult
 
 
 def _name(filename: str, message: str, hide_message: bool) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.gate.report.jsonfmt import go_json, sorted_keys
-from pipeline.gate.results import CheckResult, Location, Result
+from pipeline.model.results import CheckResult, Location, Result
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0-rtm.5.json"
 TOOL_URI = "https://github.com/open-policy-agent/conftest"

@@ -14,7 +14,7 @@ conftest): FAIL red, WARN yellow, EXCP cyan, the summary by its worst count.
 
 from __future__ import annotations
 
-from pipeline.gate.results import CheckResult
+from pipeline.model.results import CheckResult
 
 RED, GREEN, YELLOW, CYAN = 31, 32, 33, 36
 

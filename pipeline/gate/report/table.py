@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pipeline.gate.results import CheckResult
+from pipeline.model.results import CheckResult
 
 HEADERS = ("result", "file", "namespace", "message")
 MAX_WIDTH = 30  # tablewriter's MAX_ROW_WIDTH

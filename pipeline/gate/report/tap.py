@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from pipeline.gate.results import CheckResult
+from pipeline.model.results import CheckResult
 
 
 def _file(result: CheckResult) -> list[str]:

@@ -35,7 +35,7 @@ from jsonschema import Draft4Validator  # type: ignore[import-untyped,unused-ign
 from jsonschema.exceptions import best_match  # type: ignore[import-untyped,unused-ignore]
 
 from pipeline.gate.schema.problems import SOURCE_PATTERN, Problem, field_path, problems
-from pipeline.model import Body
+from pipeline.model.resource import Body
 
 CRD_API = "apiextensions.k8s.io/v1"
 PRESERVE = "x-kubernetes-preserve-unknown-fields"

@@ -23,18 +23,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pipeline.errors import NetpackError
-from pipeline.gate.results import CheckResult, Result
 from pipeline.gate.schema import crd as crds
 from pipeline.gate.schema.builtin import Release, load_release, minor_version, remembering
 from pipeline.gate.schema.crd import CrdVersion
 from pipeline.gate.schema.problems import Problem, problems
 from pipeline.memo import Memo
-from pipeline.model import Body, Origin, Resource
+from pipeline.model.resource import Body, Origin, Resource
+from pipeline.model.results import CheckResult, Result
 
 NAMESPACE = "schema"
 QUERY = "schema"
@@ -260,20 +259,3 @@ def validate_resources(
         version_source=version_source,
         memo=memo,
     )
-
-
-def bench_validate(resources: Sequence[Resource], version: str, rounds: int) -> tuple[float, float]:
-    """(cold, warm) documents per second.  Cold: a new ``Validator``'s first pass (reading
-    the release's schemas included).  Warm: ``rounds`` more passes with the schemas
-    compiled but no verdict remembered, as for clusters that share no object."""
-    validator = Validator()
-    start = time.perf_counter()
-    validator.validate_resources(resources, version)
-    cold = len(resources) / (time.perf_counter() - start)
-    elapsed = 0.0
-    for _ in range(rounds):
-        validator._results.clear()
-        start = time.perf_counter()
-        validator.validate_resources(resources, version)
-        elapsed += time.perf_counter() - start
-    return cold, len(resources) * rounds / elapsed

@@ -1,0 +1,57 @@
+"""Choosing a Rego engine by name.
+
+``make_engine`` builds one of the three engines; ``default_engine_name`` prefers
+the real OPA (embedded) and falls back to regopy only when the OPA bindings
+cannot be imported, saying so on stderr.  Engine modules are imported lazily: a
+missing optional dependency only matters for the engine that needs it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+from pipeline.errors import UsageError
+from pipeline.gate.engines.protocol import Engine
+
+ENGINE_NAMES = ("opa", "regopy", "opa-server")
+
+
+def make_engine(name: str, *, opa_url: str | None = None) -> Engine:
+    """A new, unloaded engine: ``opa`` (embedded), ``regopy`` or ``opa-server``."""
+    if name == "opa":
+        from pipeline.gate.engines.opa_embedded import EmbeddedOpaEngine
+
+        return EmbeddedOpaEngine()
+    if name == "regopy":
+        from pipeline.gate.engines.regopy import RegopyEngine
+
+        return RegopyEngine()
+    if name == "opa-server":
+        if not opa_url:
+            raise UsageError("the opa-server engine needs --opa-url, e.g. http://127.0.0.1:8181")
+        from pipeline.gate.engines.opa_server import OpaServerEngine
+
+        return OpaServerEngine(opa_url)
+    raise UsageError(f"unknown policy engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
+
+
+def default_engine_name() -> str:
+    """``opa`` when the OPA bindings import, else ``regopy`` (with a notice on stderr)."""
+    from pipeline.gate.engines.opa_embedded import bindings_error
+
+    problem = bindings_error()
+    if problem is None:
+        return "opa"
+    if importlib.util.find_spec("regopy") is None:
+        raise UsageError(
+            f"no Rego engine available: the OPA bindings failed ({problem}) and regopy is "
+            "not installed; install opa-golib-python-bindings==0.4.4 "
+            "(pip install --ignore-requires-python) or pass --opa-url"
+        )
+    print(
+        f"netpack: policy engine regopy (rego-cpp), because the OPA bindings failed: {problem}. "
+        "regopy lacks some builtins (net.*) and differs from OPA in places.",
+        file=sys.stderr,
+    )
+    return "regopy"
