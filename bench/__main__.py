@@ -127,7 +127,7 @@ def gate_table(rounds: int) -> None:
     fleet, documents = [], []
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
         cluster = read_cluster(path, find_pack(path, None), str(path))
-        resources = render_cluster(cluster, None).bundle.resources
+        resources = render_cluster(cluster, None).resources
         ctx = context(cluster.context(), resources)
         fleet.append((cluster.name, resources, ctx))
         items = ordered(resources)
@@ -264,10 +264,12 @@ def bench_fleet(sizes: list[int], jobs: int, sample: int, workdir: Path) -> None
         import yaml
 
         rendered = render_cluster(cluster, None)
-        (kdir / "kustomization.yaml").write_text(yaml.safe_dump(as_kustomization(rendered, kdir)))
+        (kdir / "kustomization.yaml").write_text(
+            yaml.safe_dump(as_kustomization(rendered.cluster, kdir))
+        )
         k_times.append(median_ms(run([kubectl_bin, "kustomize", str(kdir)]), 3))
         n_times.append(
-            median_ms(lambda c=cluster: render_stream(render_cluster(c, None).bundle.resources), 5)
+            median_ms(lambda c=cluster: render_stream(render_cluster(c, None).resources), 5)
         )
     k, m = statistics.median(k_times), statistics.median(n_times)
     print(
@@ -283,7 +285,7 @@ def bench_schema(rounds: int) -> None:
     print(f"\n{'cluster':<16} {'docs':>5} {'cold docs/s':>12} {'warm docs/s':>12}  (schemas)")
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
         cluster = read_cluster(path, find_pack(path, None), str(path))
-        resources = render_cluster(cluster, None).bundle.resources
+        resources = render_cluster(cluster, None).resources
         cold, warm = bench_validate(resources, cluster.kubernetes_version, rounds)
         print(f"{cluster.name:<16} {len(resources):>5} {cold:>12.0f} {warm:>12.0f}")
 
@@ -292,9 +294,7 @@ def bench_clusters(runs: int) -> None:
     print(f"\n{'cluster':<16} {'render':>9}")
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
         cluster = read_cluster(path, find_pack(path, None), str(path))
-        ms = median_ms(
-            lambda c=cluster: render_stream(render_cluster(c, None).bundle.resources), runs
-        )
+        ms = median_ms(lambda c=cluster: render_stream(render_cluster(c, None).resources), runs)
         print(f"{cluster.name:<16} {ms:8.2f}ms")
 
 

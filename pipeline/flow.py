@@ -1,112 +1,174 @@
-"""The pipeline's steps, in order, in one place.
+"""The flow: from cluster files to a deploy-repo commit, every stage in order.
 
-For one cluster:
+1. ``select``      the cluster files a run takes: named, ``--all``, ``--changed-since``, ``--shard``
+2. ``read``        each cluster file, every value checked (``values.cluster``)
+3. ``build``       the cluster's overlay and datastore component, as kustomize (``kustomize.load``)
+4. ``set_values``  the pack values, as RFC 6902 patches (``values.patches``)
+5. ``gate``        schemas, then the Rego policies (``gate.check``)
+6. ``serialise``   kustomize's bytes, one file per resource (``kustomize.output``)
+7. ``plan``        what changes in the deploy repo, by blob id (``publish.commit``)
+8. ``commit``      one commit, or none (``publish.commit``)
+9. ``report``      the gate's report, the reviewer's diff, a summary line
 
-1. ``load``: the cluster's overlay (base resources plus the overlay's RFC 6902
-   patches) and the datastore component its values pick, built like kustomize;
-2. ``set_values``: the pack values, as more RFC 6902 patches;
-3. ``check_policies``: the Rego gate (``pipeline.gate.check``) over the result;
-4. ``render``: kustomize-identical YAML (``pipeline.kustomize.output``), written only when
-   every cluster passed the gate (the CLI does that part).
+Stages 3-6 take one cluster's ``ResourceList`` to the next (``render_cluster``);
+``render_fleet`` runs them for many clusters, serially or in worker processes,
+in the clusters' order.  The commands put the stages together: ``render`` is
+1-6 and writes the files (``flow_render``), ``publish`` is 1-9 (``flow_publish``),
+``diff`` is 1-4 and compares with the deploy repo (``flow_diff``).  They take
+typed options (``pipeline.options``); the CLI only parses arguments into them.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, TextIO
 
 import yaml
 
-from pipeline.gate.check import Gate, context, findings
-from pipeline.kustomize.load import Kustomization, build_kustomization
+from pipeline.errors import EXIT_OK, InputError
+from pipeline.gate.check import Gate, context
+from pipeline.gate.engines.choose import default_engine
+from pipeline.gate.report import render as render_report
+from pipeline.gate.results import Tally, exit_code
+from pipeline.kustomize.builds import Builds, build_cluster, cluster_kustomization
+from pipeline.kustomize.output import Staging, dump, file_names, ordered
 from pipeline.kustomize.patch import Patch
 from pipeline.memo import Memo
 from pipeline.model.cluster import Cluster
-from pipeline.model.resource import Bundle, Resource
+from pipeline.model.resource import Resource
+from pipeline.model.resourcelist import ResourceList
 from pipeline.model.results import CheckResult
-from pipeline.values.patches import set_values
+from pipeline.options import (
+    DeployOptions,
+    DiffOptions,
+    GateSettings,
+    PublishOptions,
+    RenderOptions,
+    Report,
+    Selection,
+)
+from pipeline.pool import ordered_map
+from pipeline.progress import Progress
+from pipeline.publish.commit import CommitOptions, Fleet, published_digests, summary
+from pipeline.publish.commit import publish as commit
+from pipeline.publish.incremental import inputs_digest
+from pipeline.publish.layout import manifest_files
+from pipeline.publish.provenance import PolicySet, provenance, read_source, values_digest
+from pipeline.publish.repo import DeployError, Target, cache_home, open_target
+from pipeline.publish.shard import (
+    parse_shard,
+    select_changed,
+    select_shard,
+    stage_fleet,
+    staged_fleet,
+)
+from pipeline.review.diff import diff_trees
+from pipeline.review.diff import exit_code as diff_exit_code
+from pipeline.review.format import format_json, format_markdown, format_text
+from pipeline.review.published import published_bodies, review_publish
+from pipeline.values.cluster import find_pack, read_cluster_file, read_name, unique_names
+from pipeline.values.patches import set_values as apply_values
+
+# --- 1. select, 2. read ---
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """A cluster's resources after every step, the value patches applied, the gate's results."""
-
-    cluster: Cluster
-    bundle: Bundle
-    value_patches: tuple[Patch, ...]
-    results: tuple[CheckResult, ...] = ()
-
-    @property
-    def failed(self) -> bool:
-        return any(f.severity == "error" for f in self.bundle.findings)
+def select(selection: Selection) -> list[Path]:
+    """The cluster files of this run: those named (or ``--all``: every ``clusters/*.yaml``
+    of the pack), then those ``--changed-since`` keeps, then ``--shard``'s."""
+    files = every_file(selection)
+    if selection.changed_since:
+        pack = find_pack(files[0], selection.pack)
+        files = select_changed(files, pack, selection.changed_since)
+    if selection.shard:
+        files = select_shard(files, parse_shard(selection.shard))
+    return files
 
 
-def cluster_kustomization(cluster: Cluster) -> Kustomization:
-    """The kustomization a cluster stands for: its overlay plus its datastore component."""
-    component = cluster.pack / "base" / "components" / cluster.values.datastore
-    return Kustomization(
-        root=Path(cluster.file).parent,
-        file=cluster.file,
-        kind="Kustomization",
-        resources=(("overlay", cluster.overlay),),
-        components=((f"datastore {cluster.values.datastore}", component),),
+def every_file(selection: Selection) -> list[Path]:
+    """The cluster files named, or with ``--all`` every ``clusters/*.yaml`` of the pack."""
+    if not selection.all:
+        return list(selection.files)
+    directory = (selection.pack or Path(".")) / "clusters"
+    found = sorted(directory.glob("*.yaml"))
+    if not found:
+        raise InputError(
+            "no cluster files (*.yaml) there; refusing to publish an empty fleet",
+            file=str(directory),
+            operation="publish --all",
+        )
+    return found
+
+
+def read(files: Sequence[Path], pack: Path | None) -> list[Cluster]:
+    """Every cluster file, read and checked before anything renders; names are unique."""
+    clusters = [read_cluster_file(path, pack) for path in files]
+    unique_names(clusters)
+    return clusters
+
+
+# --- 3. build, 4. set_values, 5. gate, 6. serialise: one cluster ---
+
+
+def build(cluster: Cluster, builds: Builds | None = None) -> list[Resource]:
+    """Stage 3: the overlay and datastore component, built as kustomize builds them
+    (``builds`` shares them across a run's clusters)."""
+    return build_cluster(cluster, builds)
+
+
+def set_values(cluster: Cluster, resources: list[Resource]) -> ResourceList:
+    """Stage 4: the pack values applied; the list carries the gate's view of the cluster."""
+    resources, _ = apply_values(resources, cluster)
+    return ResourceList(cluster, tuple(resources), context(cluster.context(), resources))
+
+
+def gate(found: ResourceList, with_gate: Gate, memo: Memo | None = None) -> ResourceList:
+    """Stage 5: schema results, then policy results, for every resource."""
+    assert found.context is not None
+    results = with_gate.check(found.name, found.resources, found.context, memo=memo)
+    return replace(found, results=tuple(results))
+
+
+def serialise(found: ResourceList, memo: Memo | None = None) -> ResourceList:
+    """Stage 6: each resource as ``kubectl kustomize -o`` names and writes it, in its order."""
+    items = ordered(found.resources)
+    names = file_names(items, Path(found.name))
+    memo = memo or Memo()
+    files = tuple(
+        (name, memo.get("yaml", r.body, lambda body: dump(body).encode()))
+        for name, r in zip(names, items, strict=True)
     )
+    return replace(found, files=files)
 
 
-class Builds:
-    """One run's overlay builds, shared by the clusters on the same overlay and datastore.
-
-    For one command over a fleet, whose files do not change while it runs (as
-    ``kustomize build`` reads each file once): a cluster's render is its
-    overlay's build plus its value patches, so the build is done once per
-    (cluster directory, overlay, datastore component) and its bodies are frozen
-    in ``memo`` for the steps after it.  A build that fails is not kept: each
-    cluster gets its own error.
-    """
-
-    def __init__(self) -> None:
-        self.memo = Memo()
-        self._done: dict[tuple[object, ...], tuple[Resource, ...]] = {}
-
-    def build(self, kust: Kustomization) -> list[Resource]:
-        key = (os.path.realpath(kust.root), kust.resources, kust.components)
-        found = self._done.get(key)
-        if found is None:
-            found = self._done[key] = tuple(build_kustomization(kust))
-            self.memo.freeze(r.body for r in found)
-        return list(found)
+def render_cluster(
+    cluster: Cluster, with_gate: Gate | None = None, builds: Builds | None = None
+) -> ResourceList:
+    """Stages 3-5 for one cluster; ``with_gate=None`` only where no verdict is wanted
+    (``netpack ops``, ``context`` and ``diff``, which print or compare, never write)."""
+    found = set_values(cluster, build(cluster, builds))
+    if with_gate is None:
+        return found
+    return gate(found, with_gate, builds.memo if builds else None)
 
 
-def render_cluster(cluster: Cluster, gate: Gate | None, builds: Builds | None = None) -> Rendered:
-    """Run every step for one cluster; ``gate=None`` only where no verdict is wanted
-    (``netpack ops`` and the oracle tests, which print or compare, never write).
-    ``builds`` shares overlay builds across the clusters of one run."""
+def value_patches(cluster: Cluster) -> list[Patch]:
+    """The RFC 6902 patches the cluster's values become, as applied after its overlay."""
+    _, patches = apply_values(build(cluster), cluster)
+    return patches
+
+
+def as_kustomization(cluster: Cluster, directory: Path) -> dict[str, object]:
+    """A kustomization.yaml, placed in ``directory``, that ``kustomize build`` turns into
+    exactly this cluster's render: the effective operations for reviewers (``netpack
+    ops``), and the oracle tests' input."""
+    patches = value_patches(cluster)
     kust = cluster_kustomization(cluster)
-    resources = builds.build(kust) if builds else build_kustomization(kust)  # 1. load
-    resources, patches = set_values(resources, cluster)  # 2. set_values
-    ctx = context(cluster.context(), resources)
-    bundle = Bundle(resources=resources, context=ctx)
-    if gate is None:
-        return Rendered(cluster=cluster, bundle=bundle, value_patches=tuple(patches))
-    memo = builds.memo if builds else None
-    results = gate.check(cluster.name, resources, ctx, memo=memo)  # 3. check_policies
-    bundle.findings.extend(findings(results, resources, cluster.name))
-    return Rendered(cluster, bundle, tuple(patches), tuple(results))
-
-
-def render_fleet(clusters: Sequence[Cluster], gate: Gate) -> list[Rendered]:
-    """Every cluster through every step, in the order given."""
-    builds = Builds()
-    return [render_cluster(cluster, gate, builds) for cluster in clusters]
-
-
-def as_kustomization(rendered: Rendered, directory: Path) -> dict[str, object]:
-    """A kustomization.yaml, placed in ``directory``, that ``kustomize build`` turns
-    into exactly this cluster's render: the effective operations for reviewers,
-    and the oracle tests' input."""
-    kust = cluster_kustomization(rendered.cluster)
 
     def rel(path: Path) -> str:
         return os.path.relpath(path.resolve(), directory.resolve())
@@ -116,11 +178,280 @@ def as_kustomization(rendered: Rendered, directory: Path) -> dict[str, object]:
         "kind": "Kustomization",
         "resources": [rel(path) for _, path in kust.resources],
         "components": [rel(path) for _, path in kust.components],
-        "patches": [
-            {
-                "target": patch.target.as_selector(),
-                "patch": yaml.safe_dump(list(patch.ops), sort_keys=False),
-            }
-            for patch in rendered.value_patches
-        ],
+        "patches": [_patch_entry(patch) for patch in patches],
     }
+
+
+def _patch_entry(patch: Patch) -> dict[str, Any]:
+    return {
+        "target": patch.target.as_selector(),
+        "patch": yaml.safe_dump(list(patch.ops), sort_keys=False),
+    }
+
+
+# --- The fleet: stages 3-6 for many clusters ---
+
+
+def render_fleet(
+    clusters: Sequence[Cluster], settings: GateSettings | None, jobs: int
+) -> Iterator[ResourceList]:
+    """Every cluster through stages 3-6 (3-4 without ``settings``: no gate, no files, the
+    resources kept), in the order given, in ``jobs`` worker processes.
+
+    Gated lists come back serialised and without their resources, so a worker
+    sends, and the caller holds, one cluster's bytes at a time.
+    """
+    from pipeline.gate.engines.opa_embedded import GO_ENVIRONMENT
+
+    yield from ordered_map(
+        _render_one,
+        clusters,
+        jobs,
+        start=_start_worker,
+        start_args=(settings,),
+        stop=_stop_worker,
+        environment=GO_ENVIRONMENT if settings else None,
+    )
+
+
+class _Worker:
+    """What one process keeps between the clusters it renders in one run."""
+
+    def __init__(self, settings: GateSettings | None) -> None:
+        self.gate = settings.open() if settings else None
+        self.builds = Builds()
+
+
+_WORKER: _Worker | None = None
+
+
+def _start_worker(settings: GateSettings | None) -> None:
+    global _WORKER
+    _WORKER = _Worker(settings)
+
+
+def _stop_worker() -> None:
+    global _WORKER
+    if _WORKER is not None and _WORKER.gate is not None:
+        _WORKER.gate.close()
+    _WORKER = None
+
+
+def _render_one(cluster: Cluster) -> ResourceList:
+    worker = _WORKER
+    assert worker is not None, "a worker renders only after _start_worker"
+    found = render_cluster(cluster, worker.gate, worker.builds)
+    if worker.gate is None:
+        return found
+    return replace(serialise(found, worker.builds.memo), resources=())
+
+
+# --- The commands ---
+
+
+def run_render(options: RenderOptions) -> int:
+    """``netpack render``: stages 1-6, and the files written only when every cluster passed.
+
+    Clusters stream through the workers into a staging directory, so memory holds
+    one cluster at a time; the staged files move into place after the last
+    cluster passed the gate.  Without ``output`` the one cluster is streamed to
+    stdout, and the report goes to stderr.
+    """
+    clusters = read(select(options.selection), options.selection.pack)
+    settings = options.gate.resolved(clusters[0].pack)
+    tally = Tally(fold=options.report.format == "stdout")
+    progress = Progress(len(clusters), quiet=options.report.quiet)
+    streamed = b""
+    with ExitStack() as stack:
+        staging = stack.enter_context(Staging(options.output)) if options.output else None
+        for found in render_fleet(clusters, settings, options.jobs):
+            tally.add(found.results)
+            progress.update(found.name, "FAILED" if found.failed else "ok", found.failed)
+            if staging is None:
+                streamed = b"---\n".join(data for _, data in found.files)
+            elif not found.failed:
+                for name, data in found.files:
+                    staging.write(f"{found.name}/{name}", data)
+        progress.close()
+        code = report_gate(tally.results, options.report, sys.stdout if staging else sys.stderr)
+        if code == EXIT_OK:
+            if staging is not None:
+                staging.commit()
+            else:
+                sys.stdout.buffer.write(streamed)
+    return code
+
+
+def run_publish(options: PublishOptions, timings: dict[str, float] | None = None) -> int:
+    """``netpack publish``: stages 1-9.  Nothing is written unless the whole fleet passed
+    the gate and every render has resources; no commit when nothing changed.
+    ``timings`` receives seconds per phase (read, render_gate, commit, report)."""
+    timings = {} if timings is None else timings
+    start = time.perf_counter()
+    if options.from_stage:  # the shards were rendered and gated already
+        fleet = staged_fleet(options.from_stage, applicationset=options.deploy.applicationset)
+        return _commit_and_report(options, open_deploy_repo(options.deploy), fleet, timings)
+    every = every_file(options.selection)
+    files = select(options.selection)
+    clusters = read(files, options.selection.pack)
+    pack = clusters[0].pack if clusters else find_pack(every[0], options.selection.pack)
+    settings = options.gate.resolved(pack)
+    policy = PolicySet.of(settings.policies, settings.data, settings.engine or default_engine())
+    target: Target | None = None
+    kept: set[str] = set()
+    if options.stage is None:
+        target = open_deploy_repo(options.deploy)
+        if not options.full:
+            kept = unchanged(target, clusters, policy, _outputs(options))
+    timings["read"] = time.perf_counter() - start
+    todo = [c for c in clusters if c.name not in kept]
+    fleet, code = _render_publish(options, todo, settings, policy, pack)
+    # Clusters --changed-since left out are unchanged too: --all must not remove them.
+    left_out = (
+        published_names(every) - {c.name for c in clusters} if len(files) < len(every) else set()
+    )
+    fleet.kept = kept | left_out
+    if kept and not options.report.quiet:
+        n = len(kept)
+        print(
+            f"netpack: {n} cluster{'' if n == 1 else 's'} unchanged since the last publish"
+            " (inputs digest); not rendered (--full renders them too)",
+            file=sys.stderr,
+        )
+    timings["render_gate"] = time.perf_counter() - start - timings["read"]
+    if code != EXIT_OK:
+        print("netpack: the gate failed; nothing was published", file=sys.stderr)
+        return code
+    if options.stage is not None:
+        shard = parse_shard(options.selection.shard) if options.selection.shard else (1, 1)
+        stage_fleet(options.stage, fleet, shard, complete=options.selection.all)
+        n = len(fleet.clusters)
+        print(
+            f"netpack: staged shard {shard[0]}/{shard[1]} ({n} clusters) in {options.stage}",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    assert target is not None
+    return _commit_and_report(options, target, fleet, timings)
+
+
+def _render_publish(
+    options: PublishOptions,
+    clusters: Sequence[Cluster],
+    settings: GateSettings,
+    policy: PolicySet,
+    pack: Path,
+) -> tuple[Fleet, int]:
+    """Stages 3-6 for the clusters to publish, collected as the deploy repo's files with
+    their provenance; the gate's report printed; its exit code."""
+    source = read_source(pack)
+    fleet = Fleet(
+        [],
+        source,
+        complete=options.selection.all,
+        flux=options.deploy.flux,
+        applicationset=options.deploy.applicationset,
+    )
+    tally = Tally(fold=options.report.format == "stdout")
+    empty: list[str] = []
+    progress = Progress(len(clusters), quiet=options.report.quiet)
+    for found in render_fleet(clusters, settings, options.jobs) if clusters else ():
+        tally.add(found.results)
+        progress.update(found.name, "FAILED" if found.failed else "ok", found.failed)
+        if not found.files:
+            empty.append(found.cluster.file)
+        record = provenance(found.cluster, found.results, source, policy, _outputs(options))
+        fleet.add_cluster(found.name, manifest_files(found.name, found.files), record)
+    progress.close()
+    if clusters:
+        code = report_gate(tally.results, options.report, sys.stdout)
+    else:
+        code = exit_code(tally.results, fail_on_warn=options.report.fail_on_warn)
+    if empty and code == EXIT_OK:
+        raise InputError(
+            "renders no resources; refusing to publish an empty render",
+            file=empty[0],
+            operation="publish",
+        )
+    return fleet, code
+
+
+def _commit_and_report(
+    options: PublishOptions, target: Target, fleet: Fleet, timings: dict[str, float]
+) -> int:
+    """Stages 7-9: plan and land one commit (and push), then the diff and a summary."""
+    mark = time.perf_counter()
+    try:
+        outcome = commit(target, fleet, CommitOptions(options.deploy.author, options.deploy.sign))
+    except OSError as err:  # creating the repo or its cache, the lock file
+        raise DeployError(
+            err.strerror or str(err), file=err.filename or target.shown, operation="publish"
+        ) from None
+    timings["commit"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    # A machine-readable gate report owns stdout; the diff and summary then go to stderr.
+    human = sys.stdout if options.report.format == "stdout" else sys.stderr
+    human.write(
+        review_publish(target, outcome, fleet, color=human.isatty() and options.report.color)
+    )
+    print(summary(target, outcome), file=human)
+    timings["report"] = time.perf_counter() - mark
+    return EXIT_OK
+
+
+def run_diff(options: DiffOptions) -> int:
+    """``netpack diff``: stages 1-4 against the deploy repo's tip, per resource, exit codes
+    like ``flux diff`` (0 no change, 1 changes).  The gate does not run here."""
+    clusters = read(every_file(options.selection), options.selection.pack)
+    new = {
+        found.name: [r.body for r in found.resources] for found in render_fleet(clusters, None, 1)
+    }
+    names = None if options.selection.all else set(new)
+    changes = diff_trees(published_bodies(options.deploy, names), new)
+    if options.format == "json":
+        sys.stdout.write(format_json(changes))
+    elif options.format == "markdown":
+        sys.stdout.write(format_markdown(changes, limit=options.limit))
+    else:
+        color = sys.stdout.isatty() and options.color
+        sys.stdout.write(format_text(changes, color=color, limit=options.limit))
+    return diff_exit_code(changes)
+
+
+# --- 9. report ---
+
+
+def report_gate(results: list[CheckResult], report: Report, stream: TextIO) -> int:
+    """Print the gate's report (nothing with ``quiet`` when it passed); its exit code."""
+    code = exit_code(results, fail_on_warn=report.fail_on_warn)
+    text = render_report(results, report.format, color=report.color)
+    if text and not (report.quiet and code == EXIT_OK):
+        stream.write(text)
+    return code
+
+
+def open_deploy_repo(deploy: DeployOptions) -> Target:
+    """The deploy repo, checked without changing it (``publish.repo.open_target``)."""
+    return open_target(deploy.repo, deploy.branch, push=deploy.push, cache_home=cache_home())
+
+
+def unchanged(
+    target: Target, clusters: Sequence[Cluster], policy: PolicySet, outputs: str
+) -> set[str]:
+    """Clusters whose inputs digest equals the one published: no need to render them."""
+    published = published_digests(target)
+    return {
+        c.name
+        for c in clusters
+        if published.get(c.name) == inputs_digest(c, values_digest(c), policy.digest, outputs)
+    }
+
+
+def _outputs(options: PublishOptions) -> str:
+    """Publish options that change a cluster's files, for the inputs digest."""
+    return "flux" if options.deploy.flux else ""
+
+
+def published_names(every: Sequence[Path]) -> set[str]:
+    """The names in cluster files (cheaply: no checks)."""
+    return {read_name(path) for path in every}

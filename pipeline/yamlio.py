@@ -17,49 +17,15 @@ Empty documents (a bare ``---``) are dropped, as kustomize drops them.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputError
+from pipeline.startup import import_yaml
 
-# PyYAML's pure-Python reader compiles a regex of every printable character when it is
-# imported: 6 ms of each netpack process, for a class the C loader never uses.  That one
-# regex is compiled when first used instead.  (Any other ``re.compile`` runs as usual.)
-_PRINTABLE_CHECK = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-
-
-class _CompiledOnUse:
-    def __init__(self, pattern: str) -> None:
-        self._pattern = pattern
-        self._compiled: re.Pattern[str] | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._compiled is None:
-            self._compiled = re.compile(self._pattern)
-        return getattr(self._compiled, name)
-
-
-def _import_yaml() -> None:
-    if "yaml" in sys.modules:
-        return
-    compile_now = re.compile
-
-    def compile_(pattern: Any, flags: int = 0) -> Any:
-        if pattern == _PRINTABLE_CHECK and not flags:
-            return _CompiledOnUse(pattern)
-        return compile_now(pattern, flags)
-
-    re.compile = compile_  # only while yaml.reader is imported
-    try:
-        import yaml.reader  # noqa: F401
-    finally:
-        re.compile = compile_now
-
-
-_import_yaml()
-import yaml  # noqa: E402  # after _import_yaml
+import_yaml()
+import yaml  # noqa: E402  # after import_yaml
 
 MAX_NODES = 1_000_000  # expanded nodes per file; far above any real manifest
 

@@ -10,7 +10,7 @@ import pytest
 
 from bench.fleet import generate, write_fleet
 from pipeline.flow import render_fleet
-from pipeline.gate.check import Gate
+from pipeline.options import GateSettings
 from pipeline.values.cluster import read_cluster
 from tests.conftest import ROOT
 
@@ -44,12 +44,9 @@ def test_ranges_are_distinct_and_disjoint(tmp_path: Path) -> None:
 
 def test_every_generated_cluster_passes_the_gate(tmp_path: Path) -> None:
     clusters = [read_cluster(p, ROOT, p.name) for p in write_fleet(tmp_path, 24, seed=3)]
-    gate = Gate.open([ROOT / "policies"], [ROOT / "policies" / "data"], engine="opa")
-    try:
-        rendered = render_fleet(clusters, gate)
-    finally:
-        gate.close()
-    assert [f.message for r in rendered for f in r.bundle.findings] == []
+    settings = GateSettings((ROOT / "policies",), (ROOT / "policies" / "data",), "opa")
+    rendered = list(render_fleet(clusters, settings, 1))
+    assert [f.msg for r in rendered for f in r.failures + r.warnings] == []
 
 
 def test_size_is_bounded() -> None:

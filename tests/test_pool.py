@@ -89,17 +89,16 @@ def test_shared_overlay_builds_give_each_cluster_its_own_render(tmp_path: Path) 
     """``flow.Builds`` (what the workers use) renders exactly what a build per cluster does,
     in any order, and a failing build is not kept: every cluster on it gets the error."""
     from pipeline.errors import KustomizationError
-    from pipeline.flow import Builds, render_cluster
+    from pipeline.flow import render_cluster
+    from pipeline.kustomize.builds import Builds
     from pipeline.kustomize.output import dump
     from pipeline.values.cluster import read_cluster_file
 
     clusters = [read_cluster_file(p, ROOT) for p in write_fleet(tmp_path / "fleet", 30, seed=9)]
-    alone = {
-        c.name: [dump(r.body) for r in render_cluster(c, None).bundle.resources] for c in clusters
-    }
+    alone = {c.name: [dump(r.body) for r in render_cluster(c, None).resources] for c in clusters}
     builds = Builds()
     for cluster in [*clusters[::-1], *clusters]:
-        shared = render_cluster(cluster, None, builds).bundle.resources
+        shared = render_cluster(cluster, None, builds).resources
         assert [builds.memo.get("yaml", r.body, dump) for r in shared] == alone[cluster.name]
     assert len(builds._done) == 12  # six clouds x two datastores
 

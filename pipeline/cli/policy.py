@@ -76,7 +76,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     add("--opa-url", metavar="URL", help="OPA server for --engine opa-server")
 
 
-def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+def register(subparsers: argparse._SubParsersAction[Any], command: str | None = None) -> None:
     """Add ``test`` and ``verify``; each sets ``func(args) -> exit code``."""
     test = subparsers.add_parser(
         "test",

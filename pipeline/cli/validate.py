@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # Nothing heavy is imported at module level: registering costs `netpack` nothing.
 
 
-def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+def register(subparsers: argparse._SubParsersAction[Any], command: str | None = None) -> None:
     """Add ``validate``; it sets ``func(args) -> exit code``."""
     parser = subparsers.add_parser(
         "validate",

@@ -15,7 +15,7 @@ reviewer sees them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from pipeline.gate.policies import check_problematic_if, load_policies
 from pipeline.gate.schema.validate import validate_resources
 from pipeline.kustomize.output import file_names, ordered
 from pipeline.memo import Memo
-from pipeline.model.resource import Finding, Resource
+from pipeline.model.resource import Resource
 from pipeline.model.results import CheckResult
 
 CONFIG = ("ConfigMap", "kube-system", "calico-config")
@@ -81,8 +81,9 @@ class Gate:
         *,
         memo: Memo | None = None,
     ) -> list[CheckResult]:
-        """Schema results, then conftest results, for one cluster: one document per file.
-        ``memo`` remembers what is computed of the bodies it has frozen."""
+        """Schema results, then conftest results, for one cluster: one document per file,
+        each message tied to its resource.  ``memo`` remembers what is computed of the
+        bodies it has frozen."""
         items = ordered(resources)
         names = [f"{name}/{n}" for n in file_names(items, Path(name))]
         version = ctx["cluster"]["kubernetes"]["version"]
@@ -94,38 +95,30 @@ class Gate:
             memo=memo,
         )
         documents = [(n, [r.body]) for n, r in zip(names, items, strict=True)]
-        return schema + conftest.check(
+        results = schema + conftest.check(
             self.engine,
             documents,
             self.namespaces,
             data={"netpack": ctx},
             file_blind=self.file_blind,
         )
+        return _attached(results, dict(zip(names, items, strict=True)))
 
     def close(self) -> None:
         self.engine.close()
 
 
-def findings(
-    results: Sequence[CheckResult], resources: Sequence[Resource], name: str
-) -> list[Finding]:
-    """The results as ``Finding`` records, each tied to its resource and origin."""
-    items = ordered(resources)
-    by_file = {f"{name}/{n}": r for n, r in zip(file_names(items, Path(name)), items, strict=True)}
-    out: list[Finding] = []
+def _attached(results: list[CheckResult], by_file: dict[str, Resource]) -> list[CheckResult]:
+    """Each failure and warning with the resource (and origin) of its file."""
+    out = []
     for result in results:
         res = by_file.get(result.filename)
-        for severity, messages in (("error", result.failures), ("warning", result.warnings)):
-            for item in messages:
-                rule = str(item.metadata.get("query", "")).removeprefix("data.")
-                out.append(
-                    Finding(
-                        rule=rule,
-                        severity=severity,
-                        message=item.msg,
-                        resource=res.id if res else None,
-                        field=str(item.metadata.get("field", "")),
-                        origin=res.origin if res else None,
-                    )
-                )
+        if res is not None and (result.failures or result.warnings):
+            rid, origin = res.id, res.origin
+            result = replace(
+                result,
+                failures=[replace(r, resource=rid, origin=origin) for r in result.failures],
+                warnings=[replace(r, resource=rid, origin=origin) for r in result.warnings],
+            )
+        out.append(result)
     return out

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.model.resource import Origin, ResourceId
+
 
 @dataclass(frozen=True)
 class Location:
@@ -29,6 +31,20 @@ class Result:
     metadata: dict[str, Any] = field(default_factory=dict)
     loc: Location | None = None
     outputs: tuple[str, ...] = ()
+    # Which rendered object the message is about, where the gate knows it (no reporter
+    # of conftest's formats prints these; netpack's own views may).
+    resource: ResourceId | None = None
+    origin: Origin | None = None
+
+    @property
+    def rule(self) -> str:
+        """The rule that produced it, e.g. ``main.deny_cidr`` (the query without ``data.``)."""
+        return str(self.metadata.get("query", "")).removeprefix("data.")
+
+    @property
+    def field_path(self) -> str:
+        """The field path it is about, where the check says (schema findings do)."""
+        return str(self.metadata.get("field", ""))
 
 
 @dataclass

@@ -21,28 +21,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pipeline.errors import UsageError
 from pipeline.publish import git as g
 from pipeline.publish.git import Entry, Git
 from pipeline.publish.layout import (
-    APPLICATIONSET,
-    ATTRIBUTES,
-    PROVENANCE,
-    README,
     README_MARK,
-    Source,
     applicationset,
     attributes,
-    cluster_root,
     flux_kustomization,
-    flux_path,
-    provenance_bytes,
     readme,
-    same_render,
 )
+from pipeline.publish.provenance import Source, provenance_bytes, same_render
 from pipeline.publish.repo import (
     DeployError,
     Target,
@@ -50,13 +41,21 @@ from pipeline.publish.repo import (
     move_branch,
     prepared,
     read_json,
-    status,
+)
+from pipeline.publish.tree import (
+    APPLICATIONSET,
+    ATTRIBUTES,
+    PROVENANCE,
+    README,
+    Tree,
+    cluster_root,
+    flux_path,
+    provenance_path,
 )
 
 MAX_ATTEMPTS = 5
 FILE_MODE = "100644"
 FALLBACK_IDENTITY = g.Identity("netpack", "netpack@localhost")
-_CLUSTER_PATH = re.compile(r"clusters/([^/]+)/calico/")
 
 
 # --- What changes ---
@@ -83,6 +82,10 @@ class Fleet:
     applicationset: bool = False
     algorithm: str = "sha1"
     store: dict[str, bytes] = field(default_factory=dict)  # blob id -> contents
+
+    def add_cluster(self, name: str, files: Mapping[str, bytes], record: dict[str, Any]) -> None:
+        """A rendered cluster: its files (deploy-repo path -> bytes) and provenance record."""
+        self.clusters.append(ClusterFiles(name, {p: self.add(d) for p, d in files.items()}, record))
 
     def add(self, data: bytes) -> str:
         """Keep ``data`` once; return its blob id."""
@@ -124,22 +127,20 @@ class Changes:
         return True
 
 
-def plan(git: Git, old: Mapping[str, Entry], fleet: Fleet, target: Target) -> Changes:
+def plan(git: Git, old: Tree, fleet: Fleet, target: Target) -> Changes:
     """Compare the rendered fleet with the old tree by blob id; read only the blobs it must."""
-    owned = _by_cluster(old)
-    wanted = [old[p].oid for p in (ATTRIBUTES, README) if p in old]
-    wanted += [
-        old[cluster_root(c.name) + PROVENANCE].oid for c in fleet.clusters if _has(old, c.name)
-    ]
+    owned = old.paths_by_cluster()
+    wanted = [oid for p in (ATTRIBUTES, README) if (oid := old.oid(p)) is not None]
+    wanted += [old.entries[provenance_path(c.name)].oid for c in fleet.clusters if old.owns(c.name)]
     blobs = g.read_blobs(git, wanted)
     changes = Changes()
     for cluster in fleet.clusters:
         _plan_cluster(cluster, old, owned.get(cluster.name, set()), blobs, fleet, changes, target)
     if fleet.complete:
         for name in sorted(set(owned) - {c.name for c in fleet.clusters} - fleet.kept):
-            if _has(old, name):
-                _plan_removal(name, old, owned[name], fleet, changes)
-    _plan_root(old, blobs, fleet, changes, target)
+            if old.owns(name):
+                _plan_removal(name, old.entries, owned[name], fleet, changes)
+    _plan_root(old.entries, blobs, fleet, changes, target)
     return changes
 
 
@@ -151,46 +152,26 @@ def published_digests(target: Target) -> dict[str, str]:
         base = base_commit(target, git)
         if base is None:
             return {}
-        old = g.ls_tree(git, g.tree_of(git, base))
-        records = {
-            match[1]: entry.oid
-            for path, entry in old.items()
-            if path.endswith(PROVENANCE) and (match := _CLUSTER_PATH.match(path))
-        }
-        blobs = g.read_blobs(git, records.values())
+        records = Tree.at(git, base).provenance(git)
     digests = {}
-    for name, oid in records.items():
-        record = read_json(blobs.get(oid)) or {}
+    for name, record in records.items():
         digest = record.get("cluster", {}).get("inputsDigest")
         if isinstance(digest, str):
             digests[name] = digest
     return digests
 
 
-def _has(old: Mapping[str, Entry], name: str) -> bool:
-    return cluster_root(name) + PROVENANCE in old
-
-
-def _by_cluster(old: Mapping[str, Entry]) -> dict[str, set[str]]:
-    """The old paths under each ``clusters/<name>/calico/``, in one pass."""
-    found: dict[str, set[str]] = {}
-    for path in old:
-        match = _CLUSTER_PATH.match(path)
-        if match:
-            found.setdefault(match[1], set()).add(path)
-    return found
-
-
 def _plan_cluster(
     cluster: ClusterFiles,
-    old: Mapping[str, Entry],
+    tree: Tree,
     mine: set[str],
     blobs: Mapping[str, bytes],
     fleet: Fleet,
     changes: Changes,
     target: Target,
 ) -> None:
-    record_path = cluster_root(cluster.name) + PROVENANCE
+    old = tree.entries
+    record_path = provenance_path(cluster.name)
     if mine and record_path not in mine:
         raise DeployError(
             f"{cluster_root(cluster.name)} exists but netpack did not write it (no {PROVENANCE});"
@@ -250,6 +231,19 @@ def _plan_root(
             changes.files.append(path)
 
 
+def summary(target: Target, outcome: Outcome) -> str:
+    """The line a publish ends with: the commit and its clusters by change, or up to date."""
+    where = f"{target.shown} ({target.branch})"
+    if outcome.commit is None:
+        return f"netpack: {where} is up to date; nothing to publish"
+    groups = outcome.changes.grouped()
+    detail = "; ".join(f"{how} {', '.join(names)}" for how, names in groups.items())
+    n = len(outcome.changes.clusters)
+    counted = f"{n} cluster{'' if n == 1 else 's'}" + (f" ({detail})" if detail else "")
+    pushed = " and pushed" if target.remote else ""
+    return f"netpack: published {outcome.commit[:7]}{pushed} to {where}: {counted}"
+
+
 # --- The commit ---
 
 
@@ -266,7 +260,7 @@ class Outcome:
     commit: str | None
     base: str | None
     changes: Changes
-    old: Mapping[str, Entry]
+    old: Tree  # the tree the commit was made on
     attempts: int
 
 
@@ -298,7 +292,7 @@ def publish(target: Target, fleet: Fleet, options: CommitOptions) -> Outcome:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             base = base_commit(target, git)
             base_tree = g.tree_of(git, base) if base else None
-            old = g.ls_tree(git, base_tree)
+            old = Tree(g.ls_tree(git, base_tree))
             changes = plan(git, old, fleet, target)
             if not changes.entries:
                 return Outcome(None, base, changes, old, attempt)
@@ -355,23 +349,3 @@ def _land(target: Target, git: Git, base: str | None, commit: str) -> bool:
 
 
 # --- The source repository ---
-
-
-def read_source(pack: Path) -> Source:
-    """The pack's repository: origin URL (credentials removed) or path, HEAD, dirty flag."""
-    git = Git(pack)
-    top = git.run("rev-parse", "--show-toplevel", check=False)
-    if top.code != 0:
-        root = pack.resolve()
-        return Source(str(root), None, True, root)
-    root = Path(top.stdout.decode().strip())
-    origin = git.run("remote", "get-url", "origin", check=False)
-    repo = _without_credentials(origin.stdout.decode().strip()) if origin.code == 0 else str(root)
-    commit = g.resolve(git, "HEAD")
-    dirty = commit is None or bool(status(git))
-    return Source(repo, commit, dirty, root)
-
-
-def _without_credentials(url: str) -> str:
-    """``https://user:token@host/x`` -> ``https://host/x``: provenance is public."""
-    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", url, flags=re.IGNORECASE)

@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputError, UsageError
+from pipeline.kustomize.output import Staging
+from pipeline.publish.commit import Fleet
+from pipeline.publish.provenance import Source, provenance_bytes
+from pipeline.publish.tree import PROVENANCE, cluster_root
 
 META = "shard.json"
 _SHARD = re.compile(r"^([1-9][0-9]*)/([1-9][0-9]*)$")
@@ -62,6 +66,48 @@ def select_changed(files: Sequence[Path], pack: Path, ref: str) -> list[Path]:
     return [f for f in files if f.resolve() in changed]
 
 
+def stage_fleet(directory: Path, fleet: Fleet, shard: tuple[int, int], complete: bool) -> None:
+    """Write this shard's files and records for ``publish --from-stage``."""
+    files = {path: fleet.store[oid] for c in fleet.clusters for path, oid in c.files.items()}
+    records = {c.name: c.provenance for c in fleet.clusters}
+    source = fleet.source
+    meta = {
+        "shard": shard[0],
+        "shards": shard[1],
+        "complete": complete,
+        "flux": fleet.flux,
+        "clusters": sorted(records),
+        "source": {"repo": source.repo, "commit": source.commit, "dirty": source.dirty},
+    }
+    write_stage(directory, files, records, meta)
+
+
+def staged_fleet(directories: Sequence[Path], *, applicationset: bool) -> Fleet:
+    """The union of the staged shards, as one fleet to commit."""
+    stages = read_stages(directories)
+    meta0 = stages[0][0]
+    origin = meta0["source"]
+    fleet = Fleet(
+        [],
+        Source(origin["repo"], origin["commit"], bool(origin["dirty"]), Path(".")),
+        complete=all(meta["complete"] for meta, _ in stages),
+        flux=bool(meta0["flux"]),
+        applicationset=applicationset,
+    )
+    for meta, directory in stages:
+        for name in meta["clusters"]:
+            root = directory / cluster_root(name)
+            record = json.loads((root / PROVENANCE).read_text())
+            paths = sorted(p for p in root.rglob("*") if p.is_file())
+            files = {
+                p.relative_to(directory).as_posix(): p.read_bytes()
+                for p in paths
+                if not p.relative_to(directory).as_posix().endswith(PROVENANCE)
+            }
+            fleet.add_cluster(name, files, record)
+    return fleet
+
+
 def write_stage(
     directory: Path,
     files: dict[str, bytes],
@@ -69,9 +115,6 @@ def write_stage(
     meta: dict[str, Any],
 ) -> None:
     """A shard's output: ``files`` (deploy-repo paths), provenance ``records`` by cluster."""
-    from pipeline.kustomize.output import Staging
-    from pipeline.publish.layout import PROVENANCE, cluster_root, provenance_bytes
-
     with Staging(directory) as staging:
         for path, data in sorted(files.items()):
             staging.write(path, data)

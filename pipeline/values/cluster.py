@@ -24,6 +24,7 @@ the key.  Whether the CIDR matches the podCIDR is the policy gate's job.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.errors import UsageError, ValuesError
@@ -112,3 +113,21 @@ def read_cluster_file(path: Path, pack: Path | None = None) -> Cluster:
     from pipeline.kustomize.load import display
 
     return read_cluster(path, find_pack(path, pack), display(path.absolute()))
+
+
+def unique_names(clusters: Sequence[Cluster]) -> None:
+    """Refuse two cluster files that give the same ``name``."""
+    seen: dict[str, str] = {}
+    for cluster in clusters:
+        first = seen.setdefault(cluster.name, cluster.file)
+        if first != cluster.file:
+            raise UsageError(
+                f"cluster name {cluster.name!r} is used by both {first} and {cluster.file}"
+            )
+
+
+def read_name(path: Path) -> str:
+    """A cluster file's ``name`` (cheap: no checks; the full read comes later if needed)."""
+    docs = read_documents(path)
+    name = docs[0].get("name") if docs and isinstance(docs[0], dict) else None
+    return name if isinstance(name, str) else path.stem

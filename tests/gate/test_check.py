@@ -71,8 +71,8 @@ def verdict(
         f"serviceClusterIpRange: 10.96.0.0/12}}\nvalues:\n  calico:\n{values}"
     )
     rendered = render_cluster(read_cluster(path, ROOT, "c.yaml"), gate)
-    fails = {f.rule.rsplit(".", 1)[-1] for f in rendered.bundle.findings if f.severity == "error"}
-    warns = {f.rule.rsplit(".", 1)[-1] for f in rendered.bundle.findings if f.severity == "warning"}
+    fails = {f.rule.rsplit(".", 1)[-1] for f in rendered.failures}
+    warns = {f.rule.rsplit(".", 1)[-1] for f in rendered.warnings}
     return fails, warns
 
 
@@ -90,9 +90,7 @@ def test_matrix(gate: Gate, tmp_path: Path, cloud: str, kind: str, mode: str, ci
 def test_every_example_cluster_passes_the_gate(gate: Gate) -> None:
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
         rendered = render_cluster(read_cluster(path, ROOT, path.name), gate)
-        assert [f.message for f in rendered.bundle.findings if f.severity == "error"] == [], (
-            path.name
-        )
+        assert [f.msg for f in rendered.failures] == [], path.name
         assert rendered.results, path.name
 
 
@@ -102,11 +100,11 @@ def test_cidr_message_says_what_to_change(gate: Gate, tmp_path: Path) -> None:
         "name: c\ncloud: aws\nkubernetes: {version: '1.32', podCIDR: 10.244.0.0/16, serviceClusterIpRange: 10.96.0.0/12}\n"
     )
     rendered = render_cluster(read_cluster(path, ROOT, "c.yaml"), gate)
-    assert [f.message for f in rendered.bundle.findings] == [
+    assert [f.msg for f in rendered.failures + rendered.warnings] == [
         "DaemonSet/calico-node: CALICO_IPV4POOL_CIDR 192.168.0.0/16 does not match podCIDR "
         "10.244.0.0/16; set calico.calicoNetworkCIDR to 10.244.0.0/16"
     ]
-    finding = rendered.bundle.findings[0]
+    finding = rendered.failures[0]
     assert str(finding.resource) == "apps/v1/DaemonSet/kube-system/calico-node"
     assert finding.origin is not None and finding.origin.path.endswith("base/calico-node.yaml")
 
@@ -165,7 +163,7 @@ def test_plain_conftest_over_the_rendered_files_gives_the_same_verdicts(
     rendered = render_cluster(read_cluster(path, ROOT, "c.yaml"), None)
     from pipeline.kustomize.output import write_directory
 
-    write_directory(rendered.bundle.resources, tmp_path / "c")
+    write_directory(rendered.resources, tmp_path / "c")
     import os
 
     cwd = os.getcwd()

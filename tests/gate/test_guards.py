@@ -216,7 +216,7 @@ def test_the_netpack_policies_agree_with_and_without_the_filter(engine: Embedded
     namespaces = conftest.namespaces(policies, ["main"])
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
         cluster = read_cluster(path, ROOT, path.name)
-        resources = render_cluster(cluster, None).bundle.resources
+        resources = render_cluster(cluster, None).resources
         files = [(f"{i}.yaml", [r.body]) for i, r in enumerate(resources)]
         data = {"netpack": context(cluster.context(), resources)}
         assert conftest.check(engine, files, namespaces, data=data, file_blind=True) == (

@@ -150,7 +150,7 @@ def test_names_give_each_resource_its_own_result() -> None:
 @pytest.mark.parametrize("path", sorted((ROOT / "clusters").glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_example_cluster_validates_clean(path: Path) -> None:
     cluster = read_cluster(path, ROOT, str(path))
-    items = ordered(render_cluster(cluster, None).bundle.resources)
+    items = ordered(render_cluster(cluster, None).resources)
     names = [f"{cluster.name}/{n}" for n in file_names(items, Path(cluster.name))]
     results = validate_resources(items, cluster.kubernetes_version, names=names)
     assert [item.msg for result in results for item in result.failures] == []

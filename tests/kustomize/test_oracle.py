@@ -41,9 +41,9 @@ def test_cluster_matches_kubectl_kustomize(kubectl: str, tmp_path: Path, name: s
     rendered = render_cluster(read_cluster(path, find_pack(path, None), f"clusters/{name}"), None)
     directory = tmp_path / "cluster"
     directory.mkdir()
-    kust = as_kustomization(rendered, directory)
+    kust = as_kustomization(rendered.cluster, directory)
     (directory / "kustomization.yaml").write_text(yaml.safe_dump(kust, sort_keys=False))
-    assert render_stream(rendered.bundle.resources) == kustomize(kubectl, directory)
+    assert render_stream(rendered.resources) == kustomize(kubectl, directory)
 
 
 @pytest.mark.parametrize("datastore", ["kubernetes", "etcd"])
@@ -61,7 +61,7 @@ def test_every_cloud_and_datastore_matches(
         "    env: {calicoNode: {FELIX_LOGSEVERITYSCREEN: debug}, calicoKubeControllers: {LOG_LEVEL: debug}}\n"
     )
     rendered = render_cluster(read_cluster(cluster, ROOT, "c.yaml"), None)
-    kust = as_kustomization(rendered, tmp_path)
+    kust = as_kustomization(rendered.cluster, tmp_path)
     (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(kust, sort_keys=False))
     assert os.path.exists(tmp_path / "kustomization.yaml")
-    assert render_stream(rendered.bundle.resources) == kustomize(kubectl, tmp_path)
+    assert render_stream(rendered.resources) == kustomize(kubectl, tmp_path)

@@ -135,7 +135,7 @@ def test_kubectl_kustomize_builds_exactly_the_rendered_objects(
     deploy = tmp_path / "deploy"
     assert publish("--all", "--pack", str(ROOT), "--deploy-repo", str(deploy), "--quiet") == 0
     for path in sorted((ROOT / "clusters").glob("*.yaml")):
-        resources = render_cluster(read_cluster_file(path), None).bundle.resources
+        resources = render_cluster(read_cluster_file(path), None).resources
         built = kustomize(kubectl, deploy / "clusters" / path.stem / "calico")
         assert built == render_stream(resources), path.stem
 

@@ -11,7 +11,7 @@ import pytest
 from pipeline.cli.main import main
 from pipeline.publish import incremental
 from pipeline.publish.incremental import inputs_digest
-from pipeline.publish.layout import values_digest
+from pipeline.publish.provenance import values_digest
 from pipeline.values.cluster import read_cluster
 from tests.conftest import ROOT
 

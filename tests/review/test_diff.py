@@ -607,7 +607,7 @@ def test_default_cap_is_argocd_diff_previews() -> None:
 
 def render(cluster_file: Path) -> list[dict[str, Any]]:
     cluster = read_cluster(cluster_file, find_pack(cluster_file, ROOT))
-    return [r.body for r in render_cluster(cluster, None).bundle.resources]
+    return [r.body for r in render_cluster(cluster, None).resources]
 
 
 def test_real_render_cidr_change_is_one_daemonset_with_the_install_time_note(

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from pipeline.errors import ValuesError
-from pipeline.flow import render_cluster
+from pipeline.flow import render_cluster, value_patches
 from pipeline.kustomize.patch import describe_op
 from pipeline.values.cluster import read_cluster
 from pipeline.values.patches import split_image
@@ -21,15 +21,15 @@ NODE = "/spec/template/spec/containers/0"
 def ops_for(tmp_path: Path, values: str, cloud: str = "aws") -> list[tuple[str, list[str]]]:
     path = tmp_path / "c.yaml"
     path.write_text(HEAD.format(cloud=cloud) + values)
-    rendered = render_cluster(read_cluster(path, ROOT, "c.yaml"), None)
-    return [(p.label, [describe_op(op) for op in p.ops]) for p in rendered.value_patches]
+    patches = value_patches(read_cluster(path, ROOT, "c.yaml"))
+    return [(p.label, [describe_op(op) for op in p.ops]) for p in patches]
 
 
 def env_of(tmp_path: Path, values: str, cloud: str = "aws") -> dict[str, object]:
     path = tmp_path / "c.yaml"
     path.write_text(HEAD.format(cloud=cloud) + values)
     rendered = render_cluster(read_cluster(path, ROOT, "c.yaml"), None)
-    node = next(r for r in rendered.bundle.resources if r.id.kind == "DaemonSet")
+    node = next(r for r in rendered.resources if r.id.kind == "DaemonSet")
     env = node.body["spec"]["template"]["spec"]["containers"][0]["env"]
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in env}
 
@@ -120,7 +120,7 @@ def test_images_registry_and_tag_rewrite_every_calico_image(tmp_path: Path) -> N
     images = sorted(
         {
             c["image"]
-            for r in rendered.bundle.resources
+            for r in rendered.resources
             if r.id.kind in ("DaemonSet", "Deployment")
             for key in ("containers", "initContainers")
             for c in r.body["spec"]["template"]["spec"].get(key, [])

@@ -36,6 +36,14 @@ def make_engine(name: str, *, opa_url: str | None = None) -> Engine:
     raise UsageError(f"unknown policy engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
 
 
+def default_engine() -> str:
+    """The engine a gate opens without ``--engine``, said without a notice: ``opa`` when
+    the OPA bindings import, else ``regopy`` (``default_engine_name`` says why)."""
+    from pipeline.gate.engines.opa_embedded import bindings_error
+
+    return "opa" if bindings_error() is None else "regopy"
+
+
 def default_engine_name() -> str:
     """``opa`` when the OPA bindings import, else ``regopy`` (with a notice on stderr)."""
     from pipeline.gate.engines.opa_embedded import bindings_error

@@ -1,0 +1,107 @@
+"""What each command asks the flow to do, as typed records (the CLI parses arguments into them).
+
+Nothing below the CLI sees ``argparse``: ``pipeline.cli`` builds one of the
+``*Options`` records and hands it to ``pipeline.flow``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.gate.check import Gate
+    from pipeline.publish.git import Identity
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """What opens a gate (picklable: each worker process opens its own).
+
+    Empty ``policies``/``data`` mean the pack's ``policies/`` and ``policies/data``
+    (``resolved``).
+    """
+
+    policies: tuple[Path, ...] = ()
+    data: tuple[Path, ...] = ()
+    engine: str | None = None
+    opa_url: str | None = None
+
+    def resolved(self, pack: Path) -> GateSettings:
+        """The settings with the pack's policies and data where none were given."""
+        return GateSettings(
+            self.policies or (pack / "policies",),
+            self.data or (pack / "policies" / "data",),
+            self.engine,
+            self.opa_url,
+        )
+
+    def open(self) -> Gate:
+        from pipeline.gate.check import Gate
+
+        return Gate.open(self.policies, self.data, engine=self.engine, opa_url=self.opa_url)
+
+
+@dataclass(frozen=True)
+class Report:
+    """How the gate's report is printed (``netpack test -o`` formats)."""
+
+    format: str = "stdout"
+    fail_on_warn: bool = False
+    color: bool = True
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which cluster files a run takes."""
+
+    files: tuple[Path, ...] = ()
+    all: bool = False  # every clusters/*.yaml of the pack
+    pack: Path | None = None  # --pack; None: found from each cluster file
+    changed_since: str | None = None
+    shard: str | None = None  # "K/N"
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    selection: Selection
+    gate: GateSettings
+    report: Report
+    output: Path | None = None  # None: one YAML stream on stdout
+    jobs: int = 1
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """The deploy repo and what a publish writes there besides the clusters' files."""
+
+    repo: str
+    branch: str = "main"
+    push: bool = False
+    author: Identity | None = None
+    sign: bool = False
+    applicationset: bool = False
+    flux: bool = False
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    selection: Selection
+    deploy: DeployOptions
+    gate: GateSettings
+    report: Report
+    jobs: int = 1
+    full: bool = False  # render clusters whose inputs digest is unchanged too
+    stage: Path | None = None  # write this shard here instead of committing
+    from_stage: tuple[Path, ...] = ()  # commit these staged shards
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    selection: Selection
+    deploy: DeployOptions
+    format: str = "text"  # text | markdown | json
+    limit: int = 65536
+    color: bool = True
