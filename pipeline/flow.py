@@ -13,8 +13,8 @@
 Stages 3-6 take one cluster's ``ResourceList`` to the next (``render_cluster``);
 ``render_fleet`` runs them for many clusters, serially or in worker processes,
 in the clusters' order.  The commands put the stages together: ``render`` is
-1-6 and writes the files (``flow_render``), ``publish`` is 1-9 (``flow_publish``),
-``diff`` is 1-4 and compares with the deploy repo (``flow_diff``).  They take
+1-6 and writes the files (``run_render``), ``publish`` is 1-9 (``run_publish``),
+``diff`` is 1-4 and compares with the deploy repo (``run_diff``).  They take
 typed options (``pipeline.options``); the CLI only parses arguments into them.
 """
 
@@ -23,11 +23,11 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 import yaml
 
@@ -41,8 +41,8 @@ from pipeline.kustomize.output import Staging, dump, file_names, ordered
 from pipeline.kustomize.patch import Patch
 from pipeline.memo import Memo
 from pipeline.model.cluster import Cluster
-from pipeline.model.resource import Resource
-from pipeline.model.resourcelist import ResourceList
+from pipeline.model.resource import Body, Resource
+from pipeline.model.resourcelist import File, ResourceList
 from pipeline.model.results import CheckResult
 from pipeline.options import (
     DeployOptions,
@@ -57,6 +57,7 @@ from pipeline.pool import ordered_map
 from pipeline.progress import Progress
 from pipeline.publish.commit import CommitOptions, Fleet, published_digests, summary
 from pipeline.publish.commit import publish as commit
+from pipeline.publish.git import object_id
 from pipeline.publish.incremental import inputs_digest
 from pipeline.publish.layout import manifest_files
 from pipeline.publish.provenance import PolicySet, provenance, read_source, values_digest
@@ -127,23 +128,36 @@ def set_values(cluster: Cluster, resources: list[Resource]) -> ResourceList:
     return ResourceList(cluster, tuple(resources), context(cluster.context(), resources))
 
 
-def gate(found: ResourceList, with_gate: Gate, memo: Memo | None = None) -> ResourceList:
-    """Stage 5: schema results, then policy results, for every resource."""
+def gate(
+    found: ResourceList,
+    with_gate: Gate,
+    memo: Memo | None = None,
+    seconds: dict[str, float] | None = None,
+) -> ResourceList:
+    """Stage 5: schema results, then policy results, for every resource (``seconds``
+    gets the time of each part)."""
     assert found.context is not None
-    results = with_gate.check(found.name, found.resources, found.context, memo=memo)
+    results = with_gate.check(
+        found.name, found.resources, found.context, memo=memo, seconds=seconds
+    )
     return replace(found, results=tuple(results))
 
 
 def serialise(found: ResourceList, memo: Memo | None = None) -> ResourceList:
-    """Stage 6: each resource as ``kubectl kustomize -o`` names and writes it, in its order."""
+    """Stage 6: each resource as ``kubectl kustomize -o`` names and writes it, in its order,
+    with its blob id (a shared body's bytes and id are computed once per run)."""
     items = ordered(found.resources)
     names = file_names(items, Path(found.name))
     memo = memo or Memo()
     files = tuple(
-        (name, memo.get("yaml", r.body, lambda body: dump(body).encode()))
-        for name, r in zip(names, items, strict=True)
+        File(name, *memo.get("blob", r.body, _blob)) for name, r in zip(names, items, strict=True)
     )
     return replace(found, files=files)
+
+
+def _blob(body: Body) -> tuple[str, bytes]:
+    data = dump(body).encode()
+    return object_id(data), data
 
 
 def render_cluster(
@@ -192,18 +206,37 @@ def _patch_entry(patch: Patch) -> dict[str, Any]:
 # --- The fleet: stages 3-6 for many clusters ---
 
 
+class Timings:
+    """Seconds per stage, summed over the clusters of a run (and its workers)."""
+
+    STAGES = ("read", "build", "values", "schemas", "policies", "serialise", "commit", "report")
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = dict.fromkeys(self.STAGES, 0.0)
+
+    def add(self, seconds: Mapping[str, float]) -> None:
+        for stage, value in seconds.items():
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + value
+
+
 def render_fleet(
-    clusters: Sequence[Cluster], settings: GateSettings | None, jobs: int
+    clusters: Sequence[Cluster],
+    settings: GateSettings | None,
+    jobs: int,
+    timings: Timings | None = None,
 ) -> Iterator[ResourceList]:
     """Every cluster through stages 3-6 (3-4 without ``settings``: no gate, no files, the
     resources kept), in the order given, in ``jobs`` worker processes.
 
     Gated lists come back serialised and without their resources, so a worker
-    sends, and the caller holds, one cluster's bytes at a time.
+    sends, and the caller holds, one cluster's bytes at a time.  A blob of a
+    body the clusters share (CRDs, RBAC, ...) travels once per worker: after
+    that only its id does, and this side fills the bytes back in.
     """
     from pipeline.gate.engines.opa_embedded import GO_ENVIRONMENT
 
-    yield from ordered_map(
+    shared: dict[str, bytes] = {}
+    shipments = ordered_map(
         _render_one,
         clusters,
         jobs,
@@ -212,6 +245,23 @@ def render_fleet(
         stop=_stop_worker,
         environment=GO_ENVIRONMENT if settings else None,
     )
+    for shipment in shipments:
+        shared.update(shipment.blobs)
+        if timings is not None:
+            timings.add(shipment.seconds)
+        found = shipment.found
+        if any(not f.data for f in found.files):
+            files = tuple(f if f.data else f._replace(data=shared[f.oid]) for f in found.files)
+            found = replace(found, files=files)
+        yield found
+
+
+class _Shipment(NamedTuple):
+    """What a worker sends back for one cluster."""
+
+    found: ResourceList  # a shared blob shipped before has empty ``data`` here
+    blobs: dict[str, bytes]  # shared blobs shipped for the first time
+    seconds: dict[str, float]  # stage -> seconds this cluster took
 
 
 class _Worker:
@@ -220,6 +270,7 @@ class _Worker:
     def __init__(self, settings: GateSettings | None) -> None:
         self.gate = settings.open() if settings else None
         self.builds = Builds()
+        self.shipped: set[str] = set()  # ids of the shared blobs sent already
 
 
 _WORKER: _Worker | None = None
@@ -237,13 +288,33 @@ def _stop_worker() -> None:
     _WORKER = None
 
 
-def _render_one(cluster: Cluster) -> ResourceList:
+def _render_one(cluster: Cluster) -> _Shipment:
     worker = _WORKER
     assert worker is not None, "a worker renders only after _start_worker"
-    found = render_cluster(cluster, worker.gate, worker.builds)
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    resources = build(cluster, worker.builds)
+    built = time.perf_counter()
+    found = set_values(cluster, resources)
+    seconds.update(build=built - start, values=time.perf_counter() - built)
     if worker.gate is None:
-        return found
-    return replace(serialise(found, worker.builds.memo), resources=())
+        return _Shipment(found, {}, seconds)
+    memo = worker.builds.memo
+    found = gate(found, worker.gate, memo, seconds)
+    start = time.perf_counter()
+    found = serialise(found, memo)
+    seconds["serialise"] = time.perf_counter() - start
+    blobs: dict[str, bytes] = {}
+    files = []
+    for res, file in zip(ordered(found.resources), found.files, strict=True):
+        if memo.frozen(res.body) and file.oid in worker.shipped:
+            file = file._replace(data=b"")
+        elif memo.frozen(res.body):
+            worker.shipped.add(file.oid)
+            blobs[file.oid] = file.data
+            file = file._replace(data=b"")
+        files.append(file)
+    return _Shipment(replace(found, resources=(), files=tuple(files)), blobs, seconds)
 
 
 # --- The commands ---
@@ -268,10 +339,10 @@ def run_render(options: RenderOptions) -> int:
             tally.add(found.results)
             progress.update(found.name, "FAILED" if found.failed else "ok", found.failed)
             if staging is None:
-                streamed = b"---\n".join(data for _, data in found.files)
+                streamed = b"---\n".join(file.data for file in found.files)
             elif not found.failed:
-                for name, data in found.files:
-                    staging.write(f"{found.name}/{name}", data)
+                for file in found.files:
+                    staging.write(f"{found.name}/{file.name}", file.data)
         progress.close()
         code = report_gate(tally.results, options.report, sys.stdout if staging else sys.stderr)
         if code == EXIT_OK:

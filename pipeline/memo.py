@@ -32,6 +32,10 @@ class Memo:
         for body in bodies:
             self._bodies[id(body)] = body
 
+    def frozen(self, body: Body) -> bool:
+        """Whether ``body`` was frozen: shared, so what is computed of it is remembered."""
+        return self._bodies.get(id(body)) is body
+
     def get(self, purpose: str, body: Body, compute: Callable[[Body], T]) -> T:
         """``compute(body)``, remembered under ``purpose`` if ``body`` is frozen.
 

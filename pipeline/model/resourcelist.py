@@ -10,11 +10,23 @@ rather than change the one it got, and no stage changes a resource body in place
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipeline.model.cluster import Cluster
 from pipeline.model.resource import Resource
 from pipeline.model.results import CheckResult, Result
+
+
+class File(NamedTuple):
+    """One serialised resource: its file name, the git blob id of its bytes, the bytes.
+
+    The blob id (``git hash-object``'s) is the content address: the fleet runner
+    ships a blob its workers share once, and publish stores each blob once.
+    """
+
+    name: str
+    oid: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -25,7 +37,7 @@ class ResourceList:
     resources: tuple[Resource, ...] = ()
     context: dict[str, Any] | None = None  # ``data.netpack``, the gate's view of the cluster
     results: tuple[CheckResult, ...] = ()  # schema results, then policy results
-    files: tuple[tuple[str, bytes], ...] = ()  # file name -> YAML, in render order
+    files: tuple[File, ...] = ()  # serialised, in render order
 
     @property
     def name(self) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.errors import UsageError
+from pipeline.model.resourcelist import File
 from pipeline.publish import git as g
 from pipeline.publish.git import Entry, Git
 from pipeline.publish.layout import (
@@ -83,13 +84,15 @@ class Fleet:
     algorithm: str = "sha1"
     store: dict[str, bytes] = field(default_factory=dict)  # blob id -> contents
 
-    def add_cluster(self, name: str, files: Mapping[str, bytes], record: dict[str, Any]) -> None:
-        """A rendered cluster: its files (deploy-repo path -> bytes) and provenance record."""
-        self.clusters.append(ClusterFiles(name, {p: self.add(d) for p, d in files.items()}, record))
+    def add_cluster(self, name: str, files: Mapping[str, File], record: dict[str, Any]) -> None:
+        """A rendered cluster: its files (deploy-repo path -> file) and provenance record."""
+        ids = {path: self.add(file.data, file.oid) for path, file in files.items()}
+        self.clusters.append(ClusterFiles(name, ids, record))
 
-    def add(self, data: bytes) -> str:
-        """Keep ``data`` once; return its blob id."""
-        oid = g.object_id(data, "blob", self.algorithm)
+    def add(self, data: bytes, oid: str | None = None) -> str:
+        """Keep ``data`` once; return its blob id (``oid``: its sha1 id, known already)."""
+        if oid is None or self.algorithm != "sha1":
+            oid = g.object_id(data, "blob", self.algorithm)
         self.store.setdefault(oid, data)
         return oid
 

@@ -20,7 +20,9 @@ from typing import Any
 
 from pipeline.errors import InputError, UsageError
 from pipeline.kustomize.output import Staging
+from pipeline.model.resourcelist import File
 from pipeline.publish.commit import Fleet
+from pipeline.publish.git import object_id
 from pipeline.publish.provenance import Source, provenance_bytes
 from pipeline.publish.tree import PROVENANCE, cluster_root
 
@@ -100,12 +102,17 @@ def staged_fleet(directories: Sequence[Path], *, applicationset: bool) -> Fleet:
             record = json.loads((root / PROVENANCE).read_text())
             paths = sorted(p for p in root.rglob("*") if p.is_file())
             files = {
-                p.relative_to(directory).as_posix(): p.read_bytes()
+                p.relative_to(directory).as_posix(): _file(p)
                 for p in paths
                 if not p.relative_to(directory).as_posix().endswith(PROVENANCE)
             }
             fleet.add_cluster(name, files, record)
     return fleet
+
+
+def _file(path: Path) -> File:
+    data = path.read_bytes()
+    return File(path.name, object_id(data), data)
 
 
 def write_stage(
