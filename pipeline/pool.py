@@ -53,7 +53,26 @@ def ordered_map(
         os.environ.setdefault(key, value)
     context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
     chunk = max(1, min(32, len(items) // (jobs * 8)))
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=start, initargs=tuple(start_args)
-    ) as pool:
-        yield from pool.map(step, items, chunksize=chunk)
+    try:
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=context, initializer=start, initargs=tuple(start_args)
+        ) as pool:
+            yield from pool.map(step, items, chunksize=chunk)
+    finally:
+        _stop_helpers()
+
+
+def _stop_helpers() -> None:
+    """Stop the forkserver and resource tracker multiprocessing started for the pool:
+    they would otherwise live until this process ends, and a command must leave no
+    process behind.  (Private hooks, present in CPython 3.11-3.14; missing ones are
+    skipped, and the helpers then end with this process, as before.)"""
+    from multiprocessing import forkserver, resource_tracker
+
+    for helper in (
+        getattr(forkserver, "_forkserver", None),
+        getattr(resource_tracker, "_resource_tracker", None),
+    ):
+        stop = getattr(helper, "_stop", None)
+        if stop is not None:
+            stop()

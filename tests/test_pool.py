@@ -108,3 +108,36 @@ def test_shared_overlay_builds_give_each_cluster_its_own_render(tmp_path: Path) 
     for cluster in clusters[:2]:
         with pytest.raises(KustomizationError, match=r"missing\.yaml"):
             render_cluster(dataclasses.replace(cluster, overlay=broken), None, builds)
+
+
+def _session_members(sid: int) -> list[str]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = text.rsplit(")", 1)[1].split()
+        if int(fields[3]) == sid:  # field 6 of /proc/PID/stat: the session id
+            found.append(text.split(" ", 1)[1].rsplit(")", 1)[0] + ")")
+    return found
+
+
+def test_no_process_outlives_a_fleet_run(tmp_path: Path) -> None:
+    """The worker pool's processes, its forkserver and resource tracker end with the command."""
+    import subprocess
+    import sys
+    import time
+
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to see a session's processes")
+    paths = [str(p) for p in write_fleet(tmp_path / "fleet", 6, seed=2)]
+    script = Path(sys.executable).parent / "netpack"
+    command = [str(script), "render", *paths, "--pack", str(ROOT), "-o", str(tmp_path / "out")]
+    proc = subprocess.Popen(
+        [*command, "-j", "2", "--quiet"], start_new_session=True, stderr=subprocess.PIPE
+    )
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    time.sleep(0.2)  # an orphan would still be running (or a zombie) by now
+    assert _session_members(proc.pid) == []
