@@ -210,6 +210,7 @@ class Timings:
     """Seconds per stage, summed over the clusters of a run (and its workers)."""
 
     STAGES = ("read", "build", "values", "schemas", "policies", "serialise", "commit", "report")
+    WORKER = STAGES[1:6]  # the stages a worker runs for each cluster
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = dict.fromkeys(self.STAGES, 0.0)
@@ -376,7 +377,7 @@ def run_publish(options: PublishOptions, timings: dict[str, float] | None = None
             kept = unchanged(target, clusters, policy, _outputs(options))
     timings["read"] = time.perf_counter() - start
     todo = [c for c in clusters if c.name not in kept]
-    fleet, code = _render_publish(options, todo, settings, policy, pack)
+    fleet, code = _render_publish(options, todo, settings, policy, pack, timings)
     # Clusters --changed-since left out are unchanged too: --all must not remove them.
     left_out = (
         published_names(every) - {c.name for c in clusters} if len(files) < len(every) else set()
@@ -412,9 +413,11 @@ def _render_publish(
     settings: GateSettings,
     policy: PolicySet,
     pack: Path,
+    timings: dict[str, float],
 ) -> tuple[Fleet, int]:
     """Stages 3-6 for the clusters to publish, collected as the deploy repo's files with
-    their provenance; the gate's report printed; its exit code."""
+    their provenance; the gate's report printed; its exit code.  ``timings`` gets the
+    seconds each worker stage took, summed over the clusters."""
     source = read_source(pack)
     fleet = Fleet(
         [],
@@ -426,7 +429,8 @@ def _render_publish(
     tally = Tally(fold=options.report.format == "stdout")
     empty: list[str] = []
     progress = Progress(len(clusters), quiet=options.report.quiet)
-    for found in render_fleet(clusters, settings, options.jobs) if clusters else ():
+    stages = Timings()
+    for found in render_fleet(clusters, settings, options.jobs, stages) if clusters else ():
         tally.add(found.results)
         progress.update(found.name, "FAILED" if found.failed else "ok", found.failed)
         if not found.files:
@@ -434,6 +438,7 @@ def _render_publish(
         record = provenance(found.cluster, found.results, source, policy, _outputs(options))
         fleet.add_cluster(found.name, manifest_files(found.name, found.files), record)
     progress.close()
+    timings.update((s, stages.seconds[s]) for s in Timings.WORKER)
     if clusters:
         code = report_gate(tally.results, options.report, sys.stdout)
     else:

@@ -1,7 +1,7 @@
 """A publish: what changes in the deploy repo, and the one commit that lands.
 
 A publish never writes into a checkout and then commits it. It stores the
-blobs (``git fast-import``), builds the new tree in a temporary index, makes
+blobs and the new tree in one ``git fast-import`` pack, makes
 the commit with ``commit-tree``, then moves the branch with a compare-and-swap
 (``update-ref <new> <old>``) or a plain, never forced, push. Until that one
 step nothing a consumer reads has changed, so a publish killed at any moment
@@ -322,14 +322,15 @@ def _commit(
     """Store the new blobs, build the tree, make the commit object; no ref moves."""
     new = {e.oid for e in changes.entries.values() if e is not None}
     try:
-        g.write_blobs(git, (fleet.store[oid] for oid in sorted(new)))
+        tree = g.write_tree(
+            git, base_tree, changes.entries, (fleet.store[oid] for oid in sorted(new))
+        )
     except OSError as err:
         raise DeployError(
             f"cannot store the rendered files: {err.strerror or err}",
             file=str(git.directory),
             operation="write blobs",
         ) from None
-    tree = g.write_tree(git, base_tree, changes.entries)
     configured = g.configured_identity(git)
     author = options.author or configured or FALLBACK_IDENTITY
     text = message(fleet.source, changes)

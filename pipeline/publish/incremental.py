@@ -13,12 +13,18 @@ wrong deploy repo.
 from __future__ import annotations
 
 import hashlib
-from functools import cache
+from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
 
 from pipeline import __version__
 from pipeline.model.cluster import Cluster
+
+
+@lru_cache(maxsize=1024)
+def resolved(path: Path) -> Path:
+    """``path.resolve()``, remembered: a fleet's clusters share their directories."""
+    return path.resolve()
 
 
 @cache
@@ -47,7 +53,7 @@ def inputs_digest(
 ) -> str:
     """The digest of every input of ``cluster``'s render and gate verdict; ``outputs``
     names publish options that add files per cluster (``--flux-kustomizations``)."""
-    pack = cluster.pack.resolve()
+    pack = resolved(cluster.pack)
     parts = [
         tree_digest(pack / "base"),
         tree_digest(pack / "overlays"),
@@ -56,7 +62,7 @@ def inputs_digest(
         code_digest(),
         outputs,
     ]
-    overlay = cluster.overlay.resolve()
+    overlay = resolved(cluster.overlay)
     if pack / "overlays" not in overlay.parents:
         parts.append(tree_digest(overlay))
     return "sha256:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
