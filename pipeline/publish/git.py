@@ -217,7 +217,23 @@ def ls_tree(git: Git, tree: str | None) -> Mapping[str, Entry]:
     key = (str(git.directory), tree)
     if _LISTED and _LISTED[0][0] == key:
         return _LISTED[0][1]
-    out = git.run("ls-tree", "-r", "-z", "--full-tree", tree).stdout
+    listed = MappingProxyType(_entries(git.run("ls-tree", "-r", "-z", "--full-tree", tree).stdout))
+    _LISTED[:] = [(key, listed)]
+    return listed
+
+
+def ls_paths(git: Git, tree: str, paths: Iterable[str], recursive: bool = True) -> dict[str, Entry]:
+    """``ls_tree`` of just ``paths`` (files, or directories ending in ``/``) of ``tree``;
+    without ``recursive`` a directory's own entries, subdirectories as trees."""
+    flags = ["-r"] if recursive else []
+    wanted = list(paths)
+    if not wanted:
+        return {}
+    literal = git.with_env(GIT_LITERAL_PATHSPECS="1")  # a name is a name, never a glob
+    return _entries(literal.run("ls-tree", *flags, "-z", "--full-tree", tree, "--", *wanted).stdout)
+
+
+def _entries(out: bytes) -> dict[str, Entry]:
     files: dict[str, Entry] = {}
     for record in out.split(b"\0"):
         if not record:
@@ -225,9 +241,7 @@ def ls_tree(git: Git, tree: str | None) -> Mapping[str, Entry]:
         meta, _, path = record.partition(b"\t")
         mode, _, oid = meta.decode().split(" ")
         files[path.decode("utf-8", "surrogateescape")] = Entry(mode, oid)
-    listed = MappingProxyType(files)
-    _LISTED[:] = [(key, listed)]
-    return listed
+    return files
 
 
 def read_blobs(git: Git, oids: Iterable[str]) -> dict[str, bytes]:
@@ -247,6 +261,23 @@ def read_blobs(git: Git, oids: Iterable[str]) -> dict[str, bytes]:
         blobs[oid] = out[end + 1 : end + 1 + size]
         pos = end + 1 + size + 1
     return blobs
+
+
+def read_paths(git: Git, commit: str, paths: Iterable[str]) -> dict[str, tuple[str, str, bytes]]:
+    """``path -> (type, object id, contents)`` of each path of ``commit`` that exists; the
+    contents of blobs only (trees: ``b""``).  Two ``cat-file`` calls, whatever the tree size."""
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return {}
+    spec = "".join(f"{commit}:{p}\n" for p in wanted).encode()
+    checked = git.run("cat-file", "--batch-check", stdin=spec).stdout.decode().splitlines()
+    found: dict[str, tuple[str, str, bytes]] = {}
+    for path, line in zip(wanted, checked, strict=True):
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[1] in ("blob", "tree"):
+            found[path] = (parts[1], parts[0], b"")
+    blobs = read_blobs(git, [oid for kind, oid, _ in found.values() if kind == "blob"])
+    return {p: (kind, oid, blobs.get(oid, b"")) for p, (kind, oid, _) in found.items()}
 
 
 def write_blobs(git: Git, blobs: Iterable[bytes]) -> None:
