@@ -515,6 +515,7 @@ def _commit_and_report(
         review_publish(target, outcome, fleet, color=human.isatty() and options.report.color)
     )
     print(summary(target, outcome), file=human)
+    fleet.store.close()
     timings["report"] = time.perf_counter() - mark
     return EXIT_OK
 

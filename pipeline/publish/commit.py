@@ -44,6 +44,7 @@ from pipeline.publish.repo import (
     prepared,
     read_json,
 )
+from pipeline.publish.spool import Spool
 from pipeline.publish.tree import (
     APPLICATIONSET,
     ATTRIBUTES,
@@ -83,7 +84,7 @@ class Fleet:
     flux: bool = False
     applicationset: bool = False
     algorithm: str = "sha1"
-    store: dict[str, bytes] = field(default_factory=dict)  # blob id -> contents
+    store: Spool = field(default_factory=Spool)  # blob id -> contents
     # For the deploy index (``pipeline.publish.index``):
     shared: str | None = None  # the shared inputs digest of this publish
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (file, sha256)
@@ -99,7 +100,7 @@ class Fleet:
         """Keep ``data`` once; return its blob id (``oid``: its sha1 id, known already)."""
         if oid is None or self.algorithm != "sha1":
             oid = g.object_id(data, "blob", self.algorithm)
-        self.store.setdefault(oid, data)
+        self.store.add(oid, data)
         return oid
 
     def rehash(self, algorithm: str) -> None:
@@ -107,7 +108,7 @@ class Fleet:
         if algorithm == self.algorithm:
             return
         renamed = {oid: g.object_id(data, "blob", algorithm) for oid, data in self.store.items()}
-        self.store = {renamed[oid]: data for oid, data in self.store.items()}
+        self.store = self.store.renamed(renamed)
         for cluster in self.clusters:
             cluster.files.update({path: renamed[oid] for path, oid in cluster.files.items()})
         self.algorithm = algorithm
