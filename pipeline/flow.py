@@ -55,12 +55,32 @@ from pipeline.options import (
 )
 from pipeline.pool import ordered_map
 from pipeline.progress import Progress
-from pipeline.publish.commit import CommitOptions, Fleet, published_digests, summary
+from pipeline.publish.commit import (
+    CommitOptions,
+    Fleet,
+    published_digests,
+    published_index,
+    summary,
+)
 from pipeline.publish.commit import publish as commit
 from pipeline.publish.git import object_id
-from pipeline.publish.incremental import inputs_digest
+from pipeline.publish.incremental import (
+    file_digest,
+    forget,
+    in_pack,
+    inputs_digest,
+    shared_digest,
+)
+from pipeline.publish.index import DeployIndex
+from pipeline.publish.index import Entry as IndexEntry
 from pipeline.publish.layout import manifest_files
-from pipeline.publish.provenance import PolicySet, provenance, read_source, values_digest
+from pipeline.publish.provenance import (
+    PolicySet,
+    Source,
+    provenance,
+    read_source,
+    values_digest,
+)
 from pipeline.publish.repo import DeployError, Target, cache_home, open_target
 from pipeline.publish.shard import (
     parse_shard,
@@ -210,6 +230,7 @@ class Timings:
     """Seconds per stage, summed over the clusters of a run (and its workers)."""
 
     STAGES = ("read", "build", "values", "schemas", "policies", "serialise", "commit", "report")
+    WORKER = STAGES[1:6]  # the stages a worker runs for each cluster
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = dict.fromkeys(self.STAGES, 0.0)
@@ -359,29 +380,54 @@ def run_publish(options: PublishOptions, timings: dict[str, float] | None = None
     ``timings`` receives seconds per phase (read, render_gate, commit, report)."""
     timings = {} if timings is None else timings
     start = time.perf_counter()
+    forget()  # the pack's tree digests, as they are now
     if options.from_stage:  # the shards were rendered and gated already
         fleet = staged_fleet(options.from_stage, applicationset=options.deploy.applicationset)
         return _commit_and_report(options, open_deploy_repo(options.deploy), fleet, timings)
     every = every_file(options.selection)
     files = select(options.selection)
-    clusters = read(files, options.selection.pack)
-    pack = clusters[0].pack if clusters else find_pack(every[0], options.selection.pack)
+    pack = find_pack(files[0] if files else every[0], options.selection.pack)
     settings = options.gate.resolved(pack)
     policy = PolicySet.of(settings.policies, settings.data, settings.engine or default_engine())
+    source = read_source(pack)
+    shared = shared_digest(pack, policy.digest, _outputs(options))
+    data = {path: path.read_bytes() for path in files}
     target: Target | None = None
-    kept: set[str] = set()
+    index = None
     if options.stage is None:
         target = open_deploy_repo(options.deploy)
-        if not options.full:
-            kept = unchanged(target, clusters, policy, _outputs(options))
+        index = published_index(target) if not options.full else None
+    # Unchanged since the last publish (not rendered): first what the index shows without
+    # parsing the file, then what the inputs digests of the files read show.
+    kept, found = kept_by_index(index, shared, files, data, source)
+    to_read = [p for p in files if p not in found]
+    clusters = read(to_read, options.selection.pack)
+    sources = {
+        c.name: (source.relative(path), file_digest(data[path]))
+        for path, c in zip(to_read, clusters, strict=True)
+        if in_pack(c)
+    }
+    for cluster in clusters:
+        if cluster.name in kept:
+            raise InputError(
+                f"cluster name {cluster.name!r} is used by {kept[cluster.name].file} too",
+                file=cluster.file,
+                operation="read",
+            )
+    published: dict[str, str] | None = None
+    if target is not None and not options.full:
+        published = index.inputs() if index else published_digests(target)
+        kept.update(unchanged(clusters, published, policy, _outputs(options), sources))
     timings["read"] = time.perf_counter() - start
     todo = [c for c in clusters if c.name not in kept]
-    fleet, code = _render_publish(options, todo, settings, policy, pack)
+    fleet, code = _render_publish(options, todo, settings, policy, source, timings)
+    fleet.shared, fleet.sources, fleet.kept_entries = shared, sources, kept
+    fleet.published = published
     # Clusters --changed-since left out are unchanged too: --all must not remove them.
     left_out = (
         published_names(every) - {c.name for c in clusters} if len(files) < len(every) else set()
     )
-    fleet.kept = kept | left_out
+    fleet.kept = set(kept) | left_out
     if kept and not options.report.quiet:
         n = len(kept)
         print(
@@ -411,11 +457,12 @@ def _render_publish(
     clusters: Sequence[Cluster],
     settings: GateSettings,
     policy: PolicySet,
-    pack: Path,
+    source: Source,
+    timings: dict[str, float],
 ) -> tuple[Fleet, int]:
     """Stages 3-6 for the clusters to publish, collected as the deploy repo's files with
-    their provenance; the gate's report printed; its exit code."""
-    source = read_source(pack)
+    their provenance; the gate's report printed; its exit code.  ``timings`` gets the
+    seconds each worker stage took, summed over the clusters."""
     fleet = Fleet(
         [],
         source,
@@ -426,7 +473,8 @@ def _render_publish(
     tally = Tally(fold=options.report.format == "stdout")
     empty: list[str] = []
     progress = Progress(len(clusters), quiet=options.report.quiet)
-    for found in render_fleet(clusters, settings, options.jobs) if clusters else ():
+    stages = Timings()
+    for found in render_fleet(clusters, settings, options.jobs, stages) if clusters else ():
         tally.add(found.results)
         progress.update(found.name, "FAILED" if found.failed else "ok", found.failed)
         if not found.files:
@@ -434,6 +482,7 @@ def _render_publish(
         record = provenance(found.cluster, found.results, source, policy, _outputs(options))
         fleet.add_cluster(found.name, manifest_files(found.name, found.files), record)
     progress.close()
+    timings.update((s, stages.seconds[s]) for s in Timings.WORKER)
     if clusters:
         code = report_gate(tally.results, options.report, sys.stdout)
     else:
@@ -466,6 +515,7 @@ def _commit_and_report(
         review_publish(target, outcome, fleet, color=human.isatty() and options.report.color)
     )
     print(summary(target, outcome), file=human)
+    fleet.store.close()
     timings["report"] = time.perf_counter() - mark
     return EXIT_OK
 
@@ -506,16 +556,43 @@ def open_deploy_repo(deploy: DeployOptions) -> Target:
     return open_target(deploy.repo, deploy.branch, push=deploy.push, cache_home=cache_home())
 
 
+def kept_by_index(
+    index: DeployIndex | None,
+    shared: str,
+    files: Sequence[Path],
+    data: Mapping[Path, bytes],
+    source: Source,
+) -> tuple[dict[str, IndexEntry], set[Path]]:
+    """The clusters the deploy index says are unchanged, and their files: same shared
+    inputs, a file with the sha256 recorded for it (``publish.index``)."""
+    kept: dict[str, IndexEntry] = {}
+    paths: set[Path] = set()
+    if index is None or index.shared != shared:
+        return kept, paths
+    by_file = index.by_file()
+    for path in files:
+        hit = by_file.get(source.relative(path))
+        if hit is not None and hit[1].file_digest == file_digest(data[path]):
+            kept[hit[0]] = hit[1]
+            paths.add(path)
+    return kept, paths
+
+
 def unchanged(
-    target: Target, clusters: Sequence[Cluster], policy: PolicySet, outputs: str
-) -> set[str]:
+    clusters: Sequence[Cluster],
+    published: Mapping[str, str],
+    policy: PolicySet,
+    outputs: str,
+    sources: Mapping[str, tuple[str, str]],
+) -> dict[str, IndexEntry]:
     """Clusters whose inputs digest equals the one published: no need to render them."""
-    published = published_digests(target)
-    return {
-        c.name
-        for c in clusters
-        if published.get(c.name) == inputs_digest(c, values_digest(c), policy.digest, outputs)
-    }
+    kept = {}
+    for c in clusters:
+        digest = inputs_digest(c, values_digest(c), policy.digest, outputs)
+        if published.get(c.name) == digest:
+            file, sha = sources.get(c.name, (None, None))
+            kept[c.name] = IndexEntry(digest, file, sha)
+    return kept
 
 
 def _outputs(options: PublishOptions) -> str:

@@ -1,7 +1,7 @@
 """A publish: what changes in the deploy repo, and the one commit that lands.
 
 A publish never writes into a checkout and then commits it. It stores the
-blobs (``git fast-import``), builds the new tree in a temporary index, makes
+blobs and the new tree in one ``git fast-import`` pack, makes
 the commit with ``commit-tree``, then moves the branch with a compare-and-swap
 (``update-ref <new> <old>``) or a plain, never forced, push. Until that one
 step nothing a consumer reads has changed, so a publish killed at any moment
@@ -26,6 +26,7 @@ from typing import Any
 from pipeline.errors import UsageError
 from pipeline.model.resourcelist import File
 from pipeline.publish import git as g
+from pipeline.publish import index as ix
 from pipeline.publish.git import Entry, Git
 from pipeline.publish.layout import (
     README_MARK,
@@ -43,6 +44,7 @@ from pipeline.publish.repo import (
     prepared,
     read_json,
 )
+from pipeline.publish.spool import Spool
 from pipeline.publish.tree import (
     APPLICATIONSET,
     ATTRIBUTES,
@@ -82,7 +84,12 @@ class Fleet:
     flux: bool = False
     applicationset: bool = False
     algorithm: str = "sha1"
-    store: dict[str, bytes] = field(default_factory=dict)  # blob id -> contents
+    store: Spool = field(default_factory=Spool)  # blob id -> contents
+    # For the deploy index (``pipeline.publish.index``):
+    shared: str | None = None  # the shared inputs digest of this publish
+    sources: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (file, sha256)
+    kept_entries: dict[str, ix.Entry] = field(default_factory=dict)  # kept clusters' entries
+    published: dict[str, str] | None = None  # name -> inputs digest, if read already
 
     def add_cluster(self, name: str, files: Mapping[str, File], record: dict[str, Any]) -> None:
         """A rendered cluster: its files (deploy-repo path -> file) and provenance record."""
@@ -93,7 +100,7 @@ class Fleet:
         """Keep ``data`` once; return its blob id (``oid``: its sha1 id, known already)."""
         if oid is None or self.algorithm != "sha1":
             oid = g.object_id(data, "blob", self.algorithm)
-        self.store.setdefault(oid, data)
+        self.store.add(oid, data)
         return oid
 
     def rehash(self, algorithm: str) -> None:
@@ -101,7 +108,7 @@ class Fleet:
         if algorithm == self.algorithm:
             return
         renamed = {oid: g.object_id(data, "blob", algorithm) for oid, data in self.store.items()}
-        self.store = {renamed[oid]: data for oid, data in self.store.items()}
+        self.store = self.store.renamed(renamed)
         for cluster in self.clusters:
             cluster.files.update({path: renamed[oid] for path, oid in cluster.files.items()})
         self.algorithm = algorithm
@@ -155,7 +162,21 @@ def published_digests(target: Target) -> dict[str, str]:
         base = base_commit(target, git)
         if base is None:
             return {}
-        records = Tree.at(git, base).provenance(git)
+        index = ix.read_index(git, target.branch, base)
+        if index is not None:
+            return index.inputs()
+        return _digests(Tree.at(git, base).provenance(git))
+
+
+def published_index(target: Target) -> ix.DeployIndex | None:
+    """The deploy index at the branch tip, if there is a valid one (``publish.index``)."""
+    if not target.exists:
+        return None
+    with prepared(target) as git:
+        return ix.read_index(git, target.branch, base_commit(target, git))
+
+
+def _digests(records: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     digests = {}
     for name, record in records.items():
         digest = record.get("cluster", {}).get("inputsDigest")
@@ -295,12 +316,17 @@ def publish(target: Target, fleet: Fleet, options: CommitOptions) -> Outcome:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             base = base_commit(target, git)
             base_tree = g.tree_of(git, base) if base else None
-            old = Tree(g.ls_tree(git, base_tree))
+            old = Tree.around(git, base_tree, _read_names(git, base_tree, fleet))
             changes = plan(git, old, fleet, target)
+            index = ix.read_index(git, target.branch, base)
+            entries = index_entries(git, index, base, fleet, changes)
             if not changes.entries:
+                if base is not None and (index is None or entries != index.clusters):
+                    ix.write_index(git, target.branch, base, fleet.shared, entries)
                 return Outcome(None, base, changes, old, attempt)
             commit = _commit(git, base_tree, base, fleet, changes, options)
             if _land(target, git, base, commit):
+                ix.write_index(git, target.branch, commit, fleet.shared, entries)
                 git.run("gc", "--auto", "--quiet", check=False)
                 return Outcome(commit, base, changes, old, attempt)
     raise DeployError(
@@ -309,6 +335,37 @@ def publish(target: Target, fleet: Fleet, options: CommitOptions) -> Outcome:
         file=target.shown,
         operation="publish",
     )
+
+
+def index_entries(
+    git: Git, index: ix.DeployIndex | None, base: str | None, fleet: Fleet, changes: Changes
+) -> dict[str, ix.Entry]:
+    """The deploy index's entries after this publish: the old ones (``index``, else every
+    owned cluster's provenance), this publish's clusters laid over them."""
+    if index is not None:
+        before = dict(index.clusters)
+    else:
+        published = fleet.published
+        if published is None:
+            published = _digests(Tree.at(git, base).provenance(git))
+        before = {name: ix.Entry(digest) for name, digest in published.items()}
+    new = dict(fleet.kept_entries)
+    for cluster in fleet.clusters:
+        digest = cluster.provenance.get("cluster", {}).get("inputsDigest")
+        if isinstance(digest, str):
+            file, sha = fleet.sources.get(cluster.name, (None, None))
+            new[cluster.name] = ix.Entry(digest, file, sha)
+    removed = [name for name, how in changes.clusters.items() if how == "removed"]
+    return ix.merged(before, new, removed)
+
+
+def _read_names(git: Git, tree: str | None, fleet: Fleet) -> set[str]:
+    """The clusters a publish must see in the old tree: its own, and with ``--all`` every
+    other one there that it did not keep (it may have to remove them)."""
+    names = {c.name for c in fleet.clusters}
+    if fleet.complete:
+        names |= Tree.cluster_names(git, tree) - fleet.kept
+    return names
 
 
 def _commit(
@@ -322,14 +379,15 @@ def _commit(
     """Store the new blobs, build the tree, make the commit object; no ref moves."""
     new = {e.oid for e in changes.entries.values() if e is not None}
     try:
-        g.write_blobs(git, (fleet.store[oid] for oid in sorted(new)))
+        tree = g.write_tree(
+            git, base_tree, changes.entries, (fleet.store[oid] for oid in sorted(new))
+        )
     except OSError as err:
         raise DeployError(
             f"cannot store the rendered files: {err.strerror or err}",
             file=str(git.directory),
             operation="write blobs",
         ) from None
-    tree = g.write_tree(git, base_tree, changes.entries)
     configured = g.configured_identity(git)
     author = options.author or configured or FALLBACK_IDENTITY
     text = message(fleet.source, changes)
