@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -89,9 +90,34 @@ def test_a_removed_cluster_shows_as_removed(
 def test_nothing_published_yet_means_everything_is_added(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    deploy = tmp_path / "empty"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(deploy)], check=True)
     cluster = ROOT / "clusters" / "azure-eu-1.yaml"
-    assert (
-        main(["diff", str(cluster), "--deploy-repo", str(tmp_path / "none"), "--format", "json"])
-        == 1
-    )
+    assert main(["diff", str(cluster), "--deploy-repo", str(deploy), "--format", "json"]) == 1
     assert json.loads(capsys.readouterr().out)["total"]["added"] == 39
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (None, "no such deploy repo"),
+        ("file", "is not a git repository"),
+        ("directory", "is not a git repository"),
+    ],
+)
+def test_a_deploy_repo_that_is_not_there_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: str | None, problem: str
+) -> None:
+    deploy = tmp_path / "no" / "such" / "dir"
+    if make == "file":
+        deploy.parent.mkdir(parents=True)
+        deploy.write_text("x\n")
+    elif make == "directory":
+        (deploy / "sub").mkdir(parents=True)
+    cluster = ROOT / "clusters" / "azure-eu-1.yaml"
+    assert main(["diff", str(cluster), "--deploy-repo", str(deploy)]) == 3
+    out = capsys.readouterr()
+    assert out.out == ""
+    [line] = out.err.splitlines()
+    assert str(deploy) in line and problem in line and "diff" in line, line
+    assert make is not None or not deploy.exists()  # diff never creates it
