@@ -59,7 +59,7 @@ from pipeline.publish.commit import CommitOptions, Fleet, published_digests, sum
 from pipeline.publish.commit import publish as commit
 from pipeline.publish.git import object_id
 from pipeline.publish.incremental import inputs_digest
-from pipeline.publish.layout import manifest_files
+from pipeline.publish.layout import ControllerFiles, controller_files, manifest_files
 from pipeline.publish.provenance import PolicySet, provenance, read_source, values_digest
 from pipeline.publish.repo import DeployError, Target, cache_home, open_target
 from pipeline.publish.shard import (
@@ -372,8 +372,9 @@ def run_publish(options: PublishOptions, timings: dict[str, float] | None = None
     kept: set[str] = set()
     if options.stage is None:
         target = open_deploy_repo(options.deploy)
+        controllers(options.deploy, target)  # a URL controllers cannot clone: refused now
         if not options.full:
-            kept = unchanged(target, clusters, policy, _outputs(options))
+            kept = unchanged(target, clusters, policy)
     timings["read"] = time.perf_counter() - start
     todo = [c for c in clusters if c.name not in kept]
     fleet, code = _render_publish(options, todo, settings, policy, pack)
@@ -431,7 +432,7 @@ def _render_publish(
         progress.update(found.name, "FAILED" if found.failed else "ok", found.failed)
         if not found.files:
             empty.append(found.cluster.file)
-        record = provenance(found.cluster, found.results, source, policy, _outputs(options))
+        record = provenance(found.cluster, found.results, source, policy)
         fleet.add_cluster(found.name, manifest_files(found.name, found.files), record)
     progress.close()
     if clusters:
@@ -452,6 +453,7 @@ def _commit_and_report(
 ) -> int:
     """Stages 7-9: plan and land one commit (and push), then the diff and a summary."""
     mark = time.perf_counter()
+    fleet.controllers = controllers(options.deploy, target, fleet.applicationset, fleet.flux)
     try:
         outcome = commit(target, fleet, CommitOptions(options.deploy.author, options.deploy.sign))
     except OSError as err:  # creating the repo or its cache, the lock file
@@ -506,21 +508,31 @@ def open_deploy_repo(deploy: DeployOptions) -> Target:
     return open_target(deploy.repo, deploy.branch, push=deploy.push, cache_home=cache_home())
 
 
-def unchanged(
-    target: Target, clusters: Sequence[Cluster], policy: PolicySet, outputs: str
-) -> set[str]:
+def unchanged(target: Target, clusters: Sequence[Cluster], policy: PolicySet) -> set[str]:
     """Clusters whose inputs digest equals the one published: no need to render them."""
     published = published_digests(target)
     return {
         c.name
         for c in clusters
-        if published.get(c.name) == inputs_digest(c, values_digest(c), policy.digest, outputs)
+        if published.get(c.name) == inputs_digest(c, values_digest(c), policy.digest)
     }
 
 
-def _outputs(options: PublishOptions) -> str:
-    """Publish options that change a cluster's files, for the inputs digest."""
-    return "flux" if options.deploy.flux else ""
+def controllers(
+    deploy: DeployOptions,
+    target: Target,
+    applicationset: bool | None = None,
+    flux: bool | None = None,
+) -> ControllerFiles | None:
+    """The Argo CD / Flux files this publish writes (``deploy``'s flags unless given)."""
+    return controller_files(
+        deploy.controllers,
+        remote=target.remote,
+        branch=target.branch,
+        applicationset=deploy.applicationset if applicationset is None else applicationset,
+        flux=deploy.flux if flux is None else flux,
+        shown=target.shown,
+    )
 
 
 def published_names(every: Sequence[Path]) -> set[str]:
