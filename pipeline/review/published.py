@@ -76,4 +76,10 @@ def review_publish(target: Target, outcome: Outcome, fleet: Fleet, *, color: boo
     changes = diff_trees(
         bodies(old_files, old_blobs.__getitem__), bodies(new_files, fleet.store.__getitem__)
     )
+    if changes.empty:  # only their provenance records changed (policies, netpack, source)
+        n = len(names)
+        return (
+            f"netpack: {n} cluster{'' if n == 1 else 's'} changed only in provenance.json"
+            " (policy set, netpack version or inputs); no manifest changed\n"
+        )
     return format_text(changes, color=color)
