@@ -14,7 +14,7 @@ Stages 3-6 take one cluster's ``ResourceList`` to the next (``render_cluster``);
 ``render_fleet`` runs them for many clusters, serially or in worker processes,
 in the clusters' order.  The commands put the stages together: ``render`` is
 1-6 and writes the files (``run_render``), ``publish`` is 1-9 (``run_publish``),
-``diff`` is 1-4 and compares with the deploy repo (``run_diff``).  They take
+``diff`` is 1-5 and compares with the deploy repo (``run_diff``).  They take
 typed options (``pipeline.options``); the CLI only parses arguments into them.
 """
 
@@ -73,6 +73,7 @@ from pipeline.review.diff import diff_trees
 from pipeline.review.diff import exit_code as diff_exit_code
 from pipeline.review.format import format_json, format_markdown, format_text
 from pipeline.review.published import published_bodies, review_publish
+from pipeline.review.summary import Verdict, summarise
 from pipeline.values.cluster import find_pack, read_cluster_file, read_name, unique_names
 from pipeline.values.patches import set_values as apply_values
 
@@ -473,14 +474,31 @@ def _commit_and_report(
 
 
 def run_diff(options: DiffOptions) -> int:
-    """``netpack diff``: stages 1-4 against the deploy repo's tip, per resource, exit codes
-    like ``flux diff`` (0 no change, 1 changes).  The gate does not run here."""
+    """``netpack diff``: stages 1-5 against the deploy repo's tip, per resource, exit codes
+    like ``flux diff`` (0 no change, 1 changes).  The gate runs for the summary table's
+    verdict; its findings are shown, not turned into the exit code (``render`` and
+    ``publish`` own that)."""
     clusters = read(every_file(options.selection), options.selection.pack)
-    new = {
-        found.name: [r.body for r in found.resources] for found in render_fleet(clusters, None, 1)
-    }
-    names = None if options.selection.all else set(new)
-    changes = diff_trees(published_bodies(options.deploy, names), new)
+    names = None if options.selection.all else {c.name for c in clusters}
+    old = published_bodies(options.deploy, names)  # a bad deploy repo fails before rendering
+    new: dict[str, list[Body]] = {}
+    verdicts: dict[str, Verdict] = {}
+    with_gate = options.gate.resolved(clusters[0].pack).open()
+    try:
+        builds = Builds()
+        for cluster in clusters:
+            found = render_cluster(cluster, with_gate, builds)
+            new[found.name] = [r.body for r in found.resources]
+            verdicts[found.name] = Verdict.of(found.results)
+    finally:
+        with_gate.close()
+    changes = diff_trees(old, new)
+    pod_cidrs = {c.name: c.pod_cidr for c in clusters}
+    rows = tuple(
+        summarise(name, old.get(name), new.get(name), pod_cidrs.get(name), verdicts.get(name))
+        for name in changes.by_cluster()
+    )
+    changes = replace(changes, summaries=rows)
     if options.format == "json":
         sys.stdout.write(format_json(changes))
     elif options.format == "markdown":

@@ -129,3 +129,4 @@ class DiffOptions:
     format: str = "text"  # text | markdown | json
     limit: int = 65536
     color: bool = True
+    gate: GateSettings = GateSettings()  # the verdict in the summary table

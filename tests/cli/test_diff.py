@@ -121,3 +121,28 @@ def test_a_deploy_repo_that_is_not_there_is_bad_input(
     [line] = out.err.splitlines()
     assert str(deploy) in line and problem in line and "diff" in line, line
     assert make is not None or not deploy.exists()  # diff never creates it
+
+
+def test_the_summary_names_settings_and_the_real_gates_verdict(
+    published: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack, deploy = published
+    cluster = pack / "clusters" / "aws-prod-1.yaml"
+    cluster.write_text(
+        cluster.read_text().replace(
+            "calicoNetworkCIDR: 10.244.0.0/16", "calicoNetworkCIDR: 10.245.0.0/16"
+        )
+    )
+    args = ["diff", "--all", "--pack", str(pack), "--deploy-repo", str(deploy)]
+    assert main([*args, "--format", "json"]) == 1  # the verdict is shown, the exit is diff's
+    [(name, row)] = json.loads(capsys.readouterr().out)["summaries"].items()
+    assert name == "aws-prod-1"
+    assert row["pool CIDR"] == "10.244.0.0/16 -> 10.245.0.0/16"
+    assert row["podCIDR"] == "10.244.0.0/16 (differs)"
+    assert row["gate"]["verdict"] == "fail"
+    assert any("does not match podCIDR" in m for m in row["gate"]["failures"])
+    assert main([*args, "--format", "markdown"]) == 1
+    markdown = capsys.readouterr().out
+    table = markdown.index("| aws-prod-1 | IPIP | Always | 10.244.0.0/16 -> 10.245.0.0/16 |")
+    assert table < markdown.index("<details>")
+    assert "| FAIL: 1 failure" in markdown
