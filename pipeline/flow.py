@@ -31,7 +31,7 @@ from typing import Any, NamedTuple, TextIO
 
 import yaml
 
-from pipeline.errors import EXIT_OK, InputError
+from pipeline.errors import EXIT_OK, InputError, UsageError
 from pipeline.gate.check import Gate, context
 from pipeline.gate.engines.choose import default_engine
 from pipeline.gate.report import render as render_report
@@ -373,7 +373,9 @@ def run_publish(options: PublishOptions, timings: dict[str, float] | None = None
     kept: set[str] = set()
     if options.stage is None:
         target = open_deploy_repo(options.deploy)
-        controllers(options.deploy, target)  # a URL controllers cannot clone: refused now
+        check_controllers(
+            options.deploy, target, {c.name for c in clusters} | published_names(every)
+        )
         if not options.full:
             kept = unchanged(target, clusters, policy)
     timings["read"] = time.perf_counter() - start
@@ -534,6 +536,20 @@ def unchanged(target: Target, clusters: Sequence[Cluster], policy: PolicySet) ->
         for c in clusters
         if published.get(c.name) == inputs_digest(c, values_digest(c), policy.digest)
     }
+
+
+def check_controllers(deploy: DeployOptions, target: Target, names: set[str]) -> None:
+    """Refuse, before anything renders or is created, a URL no controller can clone and
+    an ``--argocd-destination`` for a cluster neither in ``names`` nor published."""
+    if controllers(deploy, target) is None or not deploy.applicationset:
+        return
+    unknown = {cluster for cluster, _ in deploy.controllers.destinations} - names
+    if unknown:
+        unknown -= set(published_digests(target))
+    if unknown:
+        raise UsageError(
+            f"--argocd-destination {sorted(unknown)[0]}=...: no such cluster in the deploy repo"
+        )
 
 
 def controllers(
