@@ -112,7 +112,12 @@ def add_controllers(parser: argparse.ArgumentParser) -> None:
         " (default: the --deploy-repo URL; required when that is a local path)",
     )
     add("--revision", metavar="BRANCH", help="the branch they follow (default: --branch)")
-    add("--argocd-project", default="default", metavar="NAME", help="(default: default)")
+    add(
+        "--argocd-project",
+        default="default",
+        metavar="NAME",
+        help="the Applications' Argo CD project (default: default)",
+    )
     add(
         "--argocd-namespace",
         default="argocd",
