@@ -14,7 +14,7 @@ Stages 3-6 take one cluster's ``ResourceList`` to the next (``render_cluster``);
 ``render_fleet`` runs them for many clusters, serially or in worker processes,
 in the clusters' order.  The commands put the stages together: ``render`` is
 1-6 and writes the files (``run_render``), ``publish`` is 1-9 (``run_publish``),
-``diff`` is 1-4 and compares with the deploy repo (``run_diff``).  They take
+``diff`` is 1-5 and compares with the deploy repo (``run_diff``).  They take
 typed options (``pipeline.options``); the CLI only parses arguments into them.
 """
 
@@ -31,7 +31,7 @@ from typing import Any, NamedTuple, TextIO
 
 import yaml
 
-from pipeline.errors import EXIT_OK, InputError
+from pipeline.errors import EXIT_OK, InputError, UsageError
 from pipeline.gate.check import Gate, context
 from pipeline.gate.engines.choose import default_engine
 from pipeline.gate.report import render as render_report
@@ -73,7 +73,7 @@ from pipeline.publish.incremental import (
 )
 from pipeline.publish.index import DeployIndex
 from pipeline.publish.index import Entry as IndexEntry
-from pipeline.publish.layout import manifest_files
+from pipeline.publish.layout import ControllerFiles, controller_files, manifest_files
 from pipeline.publish.provenance import (
     PolicySet,
     Source,
@@ -93,6 +93,7 @@ from pipeline.review.diff import diff_trees
 from pipeline.review.diff import exit_code as diff_exit_code
 from pipeline.review.format import format_json, format_markdown, format_text
 from pipeline.review.published import published_bodies, review_publish
+from pipeline.review.summary import Verdict, summarise
 from pipeline.values.cluster import find_pack, read_cluster_file, read_name, unique_names
 from pipeline.values.patches import set_values as apply_values
 
@@ -390,7 +391,7 @@ def run_publish(options: PublishOptions, timings: dict[str, float] | None = None
     settings = options.gate.resolved(pack)
     policy = PolicySet.of(settings.policies, settings.data, settings.engine or default_engine())
     source = read_source(pack)
-    shared = shared_digest(pack, policy.digest, _outputs(options))
+    shared = shared_digest(pack, policy.digest)
     data = {path: path.read_bytes() for path in files}
     target: Target | None = None
     index = None
@@ -415,9 +416,14 @@ def run_publish(options: PublishOptions, timings: dict[str, float] | None = None
                 operation="read",
             )
     published: dict[str, str] | None = None
+    if target is not None:
+        names = set(kept) | {c.name for c in clusters}
+        if options.deploy.applicationset and len(files) < len(every):
+            names |= published_names(every)
+        check_controllers(options.deploy, target, names)
     if target is not None and not options.full:
         published = index.inputs() if index else published_digests(target)
-        kept.update(unchanged(clusters, published, policy, _outputs(options), sources))
+        kept.update(unchanged(clusters, published, policy, sources))
     timings["read"] = time.perf_counter() - start
     todo = [c for c in clusters if c.name not in kept]
     fleet, code = _render_publish(options, todo, settings, policy, source, timings)
@@ -479,7 +485,7 @@ def _render_publish(
         progress.update(found.name, "FAILED" if found.failed else "ok", found.failed)
         if not found.files:
             empty.append(found.cluster.file)
-        record = provenance(found.cluster, found.results, source, policy, _outputs(options))
+        record = provenance(found.cluster, found.results, source, policy)
         fleet.add_cluster(found.name, manifest_files(found.name, found.files), record)
     progress.close()
     timings.update((s, stages.seconds[s]) for s in Timings.WORKER)
@@ -501,6 +507,7 @@ def _commit_and_report(
 ) -> int:
     """Stages 7-9: plan and land one commit (and push), then the diff and a summary."""
     mark = time.perf_counter()
+    fleet.controllers = controllers(options.deploy, target, fleet.applicationset, fleet.flux)
     try:
         outcome = commit(target, fleet, CommitOptions(options.deploy.author, options.deploy.sign))
     except OSError as err:  # creating the repo or its cache, the lock file
@@ -521,14 +528,31 @@ def _commit_and_report(
 
 
 def run_diff(options: DiffOptions) -> int:
-    """``netpack diff``: stages 1-4 against the deploy repo's tip, per resource, exit codes
-    like ``flux diff`` (0 no change, 1 changes).  The gate does not run here."""
+    """``netpack diff``: stages 1-5 against the deploy repo's tip, per resource, exit codes
+    like ``flux diff`` (0 no change, 1 changes).  The gate runs for the summary table's
+    verdict; its findings are shown, not turned into the exit code (``render`` and
+    ``publish`` own that)."""
     clusters = read(every_file(options.selection), options.selection.pack)
-    new = {
-        found.name: [r.body for r in found.resources] for found in render_fleet(clusters, None, 1)
-    }
-    names = None if options.selection.all else set(new)
-    changes = diff_trees(published_bodies(options.deploy, names), new)
+    names = None if options.selection.all else {c.name for c in clusters}
+    old = published_bodies(options.deploy, names)  # a bad deploy repo fails before rendering
+    new: dict[str, list[Body]] = {}
+    verdicts: dict[str, Verdict] = {}
+    with_gate = options.gate.resolved(clusters[0].pack).open()
+    try:
+        builds = Builds()
+        for cluster in clusters:
+            found = render_cluster(cluster, with_gate, builds)
+            new[found.name] = [r.body for r in found.resources]
+            verdicts[found.name] = Verdict.of(found.results)
+    finally:
+        with_gate.close()
+    changes = diff_trees(old, new)
+    pod_cidrs = {c.name: c.pod_cidr for c in clusters}
+    rows = tuple(
+        summarise(name, old.get(name), new.get(name), pod_cidrs.get(name), verdicts.get(name))
+        for name in changes.by_cluster()
+    )
+    changes = replace(changes, summaries=rows)
     if options.format == "json":
         sys.stdout.write(format_json(changes))
     elif options.format == "markdown":
@@ -582,22 +606,47 @@ def unchanged(
     clusters: Sequence[Cluster],
     published: Mapping[str, str],
     policy: PolicySet,
-    outputs: str,
     sources: Mapping[str, tuple[str, str]],
 ) -> dict[str, IndexEntry]:
     """Clusters whose inputs digest equals the one published: no need to render them."""
     kept = {}
     for c in clusters:
-        digest = inputs_digest(c, values_digest(c), policy.digest, outputs)
+        digest = inputs_digest(c, values_digest(c), policy.digest)
         if published.get(c.name) == digest:
             file, sha = sources.get(c.name, (None, None))
             kept[c.name] = IndexEntry(digest, file, sha)
     return kept
 
 
-def _outputs(options: PublishOptions) -> str:
-    """Publish options that change a cluster's files, for the inputs digest."""
-    return "flux" if options.deploy.flux else ""
+def check_controllers(deploy: DeployOptions, target: Target, names: set[str]) -> None:
+    """Refuse, before anything renders or is created, a URL no controller can clone and
+    an ``--argocd-destination`` for a cluster neither in ``names`` nor published."""
+    if controllers(deploy, target) is None or not deploy.applicationset:
+        return
+    unknown = {cluster for cluster, _ in deploy.controllers.destinations} - names
+    if unknown:
+        unknown -= set(published_digests(target))
+    if unknown:
+        raise UsageError(
+            f"--argocd-destination {sorted(unknown)[0]}=...: no such cluster in the deploy repo"
+        )
+
+
+def controllers(
+    deploy: DeployOptions,
+    target: Target,
+    applicationset: bool | None = None,
+    flux: bool | None = None,
+) -> ControllerFiles | None:
+    """The Argo CD / Flux files this publish writes (``deploy``'s flags unless given)."""
+    return controller_files(
+        deploy.controllers,
+        remote=target.remote,
+        branch=target.branch,
+        applicationset=deploy.applicationset if applicationset is None else applicationset,
+        flux=deploy.flux if flux is None else flux,
+        shown=target.shown,
+    )
 
 
 def published_names(every: Sequence[Path]) -> set[str]:

@@ -30,9 +30,10 @@ from pipeline.publish import index as ix
 from pipeline.publish.git import Entry, Git
 from pipeline.publish.layout import (
     README_MARK,
-    applicationset,
+    ControllerFiles,
     attributes,
-    flux_kustomization,
+    describe_files,
+    legacy_paths,
     readme,
 )
 from pipeline.publish.provenance import Source, provenance_bytes, same_render
@@ -46,13 +47,12 @@ from pipeline.publish.repo import (
 )
 from pipeline.publish.spool import Spool
 from pipeline.publish.tree import (
-    APPLICATIONSET,
     ATTRIBUTES,
     PROVENANCE,
     README,
     Tree,
     cluster_root,
-    flux_path,
+    flux_root,
     provenance_path,
 )
 
@@ -90,6 +90,7 @@ class Fleet:
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (file, sha256)
     kept_entries: dict[str, ix.Entry] = field(default_factory=dict)  # kept clusters' entries
     published: dict[str, str] | None = None  # name -> inputs digest, if read already
+    controllers: ControllerFiles | None = None  # the Argo CD / Flux files, fleet-level
 
     def add_cluster(self, name: str, files: Mapping[str, File], record: dict[str, Any]) -> None:
         """A rendered cluster: its files (deploy-repo path -> file) and provenance record."""
@@ -151,6 +152,9 @@ def plan(git: Git, old: Tree, fleet: Fleet, target: Target) -> Changes:
             if old.owns(name):
                 _plan_removal(name, old.entries, owned[name], fleet, changes)
     _plan_root(old.entries, blobs, fleet, changes, target)
+    removed = {name for name, how in changes.clusters.items() if how == "removed"}
+    names = set(old.owned()) | {c.name for c in fleet.clusters}
+    _plan_controllers(old, fleet, names, removed, changes)
     return changes
 
 
@@ -205,8 +209,6 @@ def _plan_cluster(
             resource=cluster.name,
         )
     files = dict(cluster.files)
-    if fleet.flux:
-        files[flux_path(cluster.name)] = fleet.add(flux_kustomization(cluster.name))
     old_record = read_json(blobs.get(old[record_path].oid)) if record_path in old else None
     calico = {p for p in files if p.startswith(cluster_root(cluster.name))}
     same_files = mine - {record_path} == calico and all(
@@ -225,15 +227,16 @@ def _plan_cluster(
 def _plan_removal(
     name: str, old: Mapping[str, Entry], mine: set[str], fleet: Fleet, changes: Changes
 ) -> None:
-    """Drop a cluster netpack wrote and the fleet no longer has (its Flux file only if ours)."""
+    """Drop a cluster netpack wrote and the fleet no longer has (its Flux files with it)."""
     changes.clusters[name] = "removed"
     for path in mine:
         changes.entries[path] = None
-    flux = flux_path(name)
-    if flux in old and old[flux].oid == g.object_id(
-        flux_kustomization(name), "blob", fleet.algorithm
-    ):
-        changes.entries[flux] = None
+    oids = {p: e.oid for p, e in old.items() if p.startswith(("clusters/", "flux/"))}
+    for path in legacy_paths(name, oids, fleet.algorithm):
+        changes.entries[path] = None
+    for path in old:
+        if path.startswith(flux_root(name)):
+            changes.entries[path] = None
 
 
 def _plan_root(
@@ -248,10 +251,31 @@ def _plan_root(
     if README not in old or blobs[old[README].oid].startswith(README_MARK.encode()):
         files[README] = readme(fleet.source.repo)
     files[ATTRIBUTES] = attributes(blobs.get(old[ATTRIBUTES].oid) if ATTRIBUTES in old else None)
-    if fleet.applicationset:
-        files[APPLICATIONSET] = applicationset(target.remote or str(target.repo), target.branch)
     for path, data in files.items():
         if changes.set(old, path, fleet.add(data)):
+            changes.files.append(path)
+
+
+def _plan_controllers(
+    old: Tree, fleet: Fleet, names: set[str], removed: set[str], changes: Changes
+) -> None:
+    """The Argo CD / Flux files for every cluster the new tree holds, compared on their own:
+    they follow the set of clusters and the ``--argocd-*``/``--flux-*`` flags, never a
+    cluster's render, so changing them re-publishes no cluster."""
+    if fleet.controllers is None:
+        return
+    clusters = names - removed
+    wanted = fleet.controllers.files(clusters)
+    for path, data in wanted.items():
+        if changes.set(old.entries, path, fleet.add(data)):
+            changes.files.append(path)
+    if not fleet.controllers.flux:
+        return
+    oids = {p: e.oid for p, e in old.entries.items() if p.startswith(("clusters/", "flux/"))}
+    for name in sorted(clusters):
+        stale = [p for p in oids if p.startswith(flux_root(name)) and p not in wanted]
+        for path in [*stale, *legacy_paths(name, oids, fleet.algorithm)]:
+            changes.entries[path] = None
             changes.files.append(path)
 
 
@@ -264,6 +288,8 @@ def summary(target: Target, outcome: Outcome) -> str:
     detail = "; ".join(f"{how} {', '.join(names)}" for how, names in groups.items())
     n = len(outcome.changes.clusters)
     counted = f"{n} cluster{'' if n == 1 else 's'}" + (f" ({detail})" if detail else "")
+    if not n:  # only fleet-level files: say which, not "0 clusters"
+        counted = f"updated {', '.join(describe_files(outcome.changes.files))}"
     pushed = " and pushed" if target.remote else ""
     return f"netpack: published {outcome.commit[:7]}{pushed} to {where}: {counted}"
 
@@ -300,9 +326,10 @@ def message(source: Source, changes: Changes) -> str:
     """``<sha7>: render <n> clusters``, the clusters by change, then the source trailers."""
     n = len(changes.clusters)
     noun = "cluster" if n == 1 else "clusters"
-    subject = f"render {n} {noun}" if n else f"update {', '.join(changes.files)}"
+    files = describe_files(changes.files)
+    subject = f"render {n} {noun}" if n else f"update {', '.join(files)}"
     body = [f"{how} {name}" for how, names in changes.grouped().items() for name in names]
-    body += [f"updated {path}" for path in changes.files if n]
+    body += [f"updated {item}" for item in files if n]
     trailers = [f"Netpack-Source-Commit: {source.commit}"] if source.commit else []
     trailers.append(f"Netpack-Source-Repo: {source.repo}")
     parts = [f"{source.short}: {subject}", "\n".join(body), "\n".join(trailers)]
@@ -360,10 +387,13 @@ def index_entries(
 
 
 def _read_names(git: Git, tree: str | None, fleet: Fleet) -> set[str]:
-    """The clusters a publish must see in the old tree: its own, and with ``--all`` every
-    other one there that it did not keep (it may have to remove them)."""
+    """The clusters a publish must see in the old tree: its own; with ``--all`` every
+    other one there that it did not keep (it may have to remove them); with Argo CD or
+    Flux files, every one (those files list the whole fleet)."""
     names = {c.name for c in fleet.clusters}
-    if fleet.complete:
+    if fleet.controllers is not None:
+        names |= Tree.cluster_names(git, tree)
+    elif fleet.complete:
         names |= Tree.cluster_names(git, tree) - fleet.kept
     return names
 

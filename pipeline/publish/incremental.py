@@ -3,7 +3,8 @@
 The digest covers the pack's ``base/`` and ``overlays/`` trees (and the
 cluster's own overlay when it lives elsewhere), the cluster's values and
 Kubernetes fields, the policy set, and netpack itself (its version, the source
-of the ``pipeline`` package, and the schema package's version).  ``publish``
+of the ``pipeline`` package, and the schema package's version); never the flags
+that choose the Argo CD / Flux files, which are fleet-level.  ``publish``
 keeps it in each cluster's provenance and skips clusters whose digest matches,
 without rendering them.  Editing a file under ``base/`` or ``overlays/``
 re-renders every cluster: conservative on purpose, a stale skip would be a
@@ -49,11 +50,10 @@ def code_digest() -> str:
     return hashlib.sha256(f"{__version__}\0{schemas}\0{code}".encode()).hexdigest()
 
 
-def inputs_digest(
-    cluster: Cluster, values_digest: str, policy_digest: str, outputs: str = ""
-) -> str:
-    """The digest of every input of ``cluster``'s render and gate verdict; ``outputs``
-    names publish options that add files per cluster (``--flux-kustomizations``)."""
+def inputs_digest(cluster: Cluster, values_digest: str, policy_digest: str) -> str:
+    """The digest of every input of ``cluster``'s render and gate verdict, and of nothing
+    else: publish flags for the Argo CD / Flux files change no cluster's render (those
+    files are compared on their own), so they are not in it."""
     pack = resolved(cluster.pack)
     parts = [
         tree_digest(pack / "base"),
@@ -61,7 +61,6 @@ def inputs_digest(
         values_digest,
         policy_digest,
         code_digest(),
-        outputs,
     ]
     overlay = resolved(cluster.overlay)
     if pack / "overlays" not in overlay.parents:
@@ -69,9 +68,9 @@ def inputs_digest(
     return "sha256:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def shared_digest(pack: Path, policy_digest: str, outputs: str = "") -> str:
+def shared_digest(pack: Path, policy_digest: str) -> str:
     """The digest of the inputs every cluster of the pack shares: its ``base/`` and
-    ``overlays/`` trees, the policy set, netpack itself and the output options.  Equal
+    ``overlays/`` trees, the policy set and netpack itself.  Equal
     shared digests and equal cluster files give equal ``inputs_digest``s (for clusters
     whose overlay lives in the pack's ``overlays/``)."""
     pack = resolved(pack)
@@ -80,7 +79,6 @@ def shared_digest(pack: Path, policy_digest: str, outputs: str = "") -> str:
         tree_digest(pack / "overlays"),
         policy_digest,
         code_digest(),
-        outputs,
     ]
     return "sha256:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 

@@ -95,7 +95,6 @@ def provenance(
     results: Sequence[CheckResult],
     source: Source,
     policy: PolicySet,
-    outputs: str = "",
 ) -> dict[str, Any]:
     """The provenance record of one cluster's render: nothing in it changes between runs."""
     file = source.relative(Path(cluster.file))
@@ -107,7 +106,7 @@ def provenance(
             "overlay": source.relative(cluster.overlay),
             "datastore": cluster.values.datastore,
             "valuesDigest": digest,
-            "inputsDigest": inputs_digest(cluster, digest, policy.digest, outputs),
+            "inputsDigest": inputs_digest(cluster, digest, policy.digest),
         },
         "policy": {
             "digest": policy.digest,

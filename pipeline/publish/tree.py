@@ -5,7 +5,7 @@
     README.md                                   how the repo was made, how to reproduce a cluster
     .gitattributes                              generated files marked linguist-generated
     argocd/applicationset.yaml                  opt-in: one Argo CD Application per cluster
-    clusters/<cluster>/flux-kustomization.yaml  opt-in: a Flux Kustomization for the cluster
+    flux/<cluster>/calico/                      opt-in: Flux GitRepository + Kustomization
     clusters/<cluster>/calico/<resource>.yaml   one file per resource, as ``netpack render -o``
     clusters/<cluster>/calico/kustomization.yaml     the resources, in render order
     clusters/<cluster>/calico/.netpack/provenance.json  source, values and policy digests
@@ -41,7 +41,13 @@ def cluster_root(name: str) -> str:
 
 
 def flux_path(name: str) -> str:
+    """Where netpack before the ``flux/`` layout put a cluster's Flux Kustomization."""
     return f"clusters/{name}/flux-kustomization.yaml"
+
+
+def flux_root(name: str) -> str:
+    """``flux/<name>/calico/``: the cluster's Flux objects (``--flux-kustomizations``)."""
+    return f"flux/{name}/calico/"
 
 
 def provenance_path(name: str) -> str:
