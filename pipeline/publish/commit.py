@@ -1,7 +1,7 @@
 """A publish: what changes in the deploy repo, and the one commit that lands.
 
 A publish never writes into a checkout and then commits it. It stores the
-blobs and the new tree in one ``git fast-import`` pack, makes
+blobs and the new trees in one pack (``pipeline.publish.pack``), makes
 the commit with ``commit-tree``, then moves the branch with a compare-and-swap
 (``update-ref <new> <old>``) or a plain, never forced, push. Until that one
 step nothing a consumer reads has changed, so a publish killed at any moment
@@ -27,6 +27,7 @@ from pipeline.errors import UsageError
 from pipeline.model.resourcelist import File
 from pipeline.publish import git as g
 from pipeline.publish import index as ix
+from pipeline.publish import pack
 from pipeline.publish.git import Entry, Git
 from pipeline.publish.layout import (
     README_MARK,
@@ -409,8 +410,12 @@ def _commit(
     """Store the new blobs, build the tree, make the commit object; no ref moves."""
     new = {e.oid for e in changes.entries.values() if e is not None}
     try:
-        tree = g.write_tree(
-            git, base_tree, changes.entries, (fleet.store[oid] for oid in sorted(new))
+        tree = pack.write_tree(
+            git,
+            base_tree,
+            changes.entries,
+            ((oid, fleet.store[oid]) for oid in sorted(new)),
+            fleet.algorithm,
         )
     except OSError as err:
         raise DeployError(

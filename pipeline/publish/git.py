@@ -19,7 +19,7 @@ import os
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -278,67 +278,6 @@ def read_paths(git: Git, commit: str, paths: Iterable[str]) -> dict[str, tuple[s
             found[path] = (parts[1], parts[0], b"")
     blobs = read_blobs(git, [oid for kind, oid, _ in found.values() if kind == "blob"])
     return {p: (kind, oid, blobs.get(oid, b"")) for p, (kind, oid, _) in found.items()}
-
-
-def write_blobs(git: Git, blobs: Iterable[bytes]) -> None:
-    """Store ``blobs`` in the object database with one ``git fast-import`` stream.
-
-    The stream carries blobs only (no commit, no ref), so an interrupted call
-    leaves at most unreferenced objects behind. Without ``--done``, an early end of
-    the stream is a normal end, not a crash report in the git directory.
-    """
-    git.feed("fast-import", "--quiet", chunks=_blob_commands(blobs))
-
-
-def _blob_commands(blobs: Iterable[bytes]) -> Iterator[bytes]:
-    for data in blobs:
-        yield b"blob\ndata %d\n" % len(data)
-        yield data
-        yield b"\n"
-
-
-def write_tree(
-    git: Git,
-    base: str | None,
-    changes: Mapping[str, Entry | None],
-    blobs: Iterable[bytes] = (),
-) -> str:
-    """A tree: ``base`` (None for empty) with ``changes`` (None deletes a path) applied.
-
-    One ``git fast-import`` stream stores ``blobs`` and then the tree, in one pack:
-    a cold publish of 1,000 clusters writes ~2,000 trees, which as loose objects
-    (``update-index`` + ``write-tree``) took 2.4 s of file system calls, and 0.6 s
-    here.  fast-import wants a commit to hold the tree: it goes on a ref of this
-    process's own (``refs/netpack/tree/<pid>``), deleted once the tree id is read,
-    so no branch and neither the index nor a work tree is touched.  Every blob
-    must exist (stored before or in ``blobs``).
-    """
-    ref = f"refs/netpack/tree/{os.getpid()}"
-    git.feed("fast-import", "--quiet", "--force", chunks=_tree_commands(base, changes, blobs, ref))
-    try:
-        return git.text("rev-parse", "--verify", f"{ref}^{{tree}}")
-    finally:
-        git.run("update-ref", "-d", ref, check=False)
-
-
-def _tree_commands(
-    base: str | None, changes: Mapping[str, Entry | None], blobs: Iterable[bytes], ref: str
-) -> Iterator[bytes]:
-    yield from _blob_commands(blobs)
-    yield f"commit {ref}\ncommitter netpack <netpack@localhost> 0 +0000\ndata 0\n".encode()
-    if base is not None:
-        yield f'M 040000 {base} ""\n'.encode()
-    for path, entry in sorted(changes.items()):
-        quoted = _quoted(path)
-        yield (f"M {entry.mode} {entry.oid} " if entry else "D ").encode() + quoted + b"\n"
-    yield b"\n"
-
-
-def _quoted(path: str) -> bytes:
-    """A path as fast-import reads it: C-style quoted, so any byte but NUL is safe."""
-    raw = path.encode("utf-8", "surrogateescape")
-    escaped = raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"').replace(b"\n", b"\\n")
-    return b'"' + escaped + b'"'
 
 
 @dataclass(frozen=True)

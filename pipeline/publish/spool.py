@@ -4,7 +4,7 @@ A cold publish of 10,000 clusters renders ~100,000 distinct files (most
 clusters have their own DaemonSet, ConfigMap and provenance record).  Held as
 ``bytes`` they would be the largest part of the main process's memory; here
 each costs an index entry, and the bytes wait in an unlinked temporary file
-until ``git fast-import`` reads them back in order.
+until the publish packs them (``pipeline.publish.pack``).
 """
 
 from __future__ import annotations
