@@ -104,7 +104,7 @@ class Kubectl:
             return InputError(
                 f"{text} in the kubeconfig",
                 file=self.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config",
-                operation=f"doctor --context {self.context}",
+                operation=f"kubectl --context {self.context}",
             )
         return InputError(text, file=self.shown, operation=operation)
 
