@@ -302,3 +302,43 @@ def test_the_report_is_the_same_bytes_every_run(doctor: Doctor) -> None:
     first = doctor.out
     doctor(snapshot, KDD, "--format", "sarif")
     assert doctor.out == first
+
+
+def test_oom_killed_calico_node(doctor: Doctor) -> None:
+    snapshot = builder.healthy(KDD)
+    pod = builder.calico_pod(snapshot, WORKER)
+    status = pod["status"]["containerStatuses"][0]
+    status["restartCount"] = 3
+    status["lastState"] = {
+        "terminated": {
+            "exitCode": 137,
+            "reason": "OOMKilled",
+            "startedAt": builder.STARTED,
+            "finishedAt": builder.LATER,
+            "containerID": status["containerID"],
+        }
+    }
+    assert doctor(snapshot, KDD, "--format", "json", "--max-restarts", "2") == 1
+    (msg,) = messages(doctor, "doctor.calico_node_pods")
+    assert "container calico-node was OOMKilled (restarted 3 times); raise its memory limit" in msg
+    report = {r["namespace"]: r for r in json.loads(doctor.out)}
+    assert (
+        "restarted 3 times (more than 2)"
+        in report["doctor.calico_node_restarts"]["warnings"][0]["msg"]
+    )
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "clusters").glob("*.yaml")))
+def test_every_example_cluster_running_its_render_is_healthy(doctor: Doctor, name: str) -> None:
+    cluster = ROOT / "clusters" / f"{name}.yaml"
+    assert doctor(builder.healthy(cluster), cluster) == 0, doctor.out
+    assert doctor.err.startswith(f"{name}: healthy (")
+
+
+def test_doctor_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli.main import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["doctor", "--help"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: netpack doctor ")
