@@ -37,7 +37,6 @@ POOLS = "ippools.crd.projectcalico.org"
 ETCD_SECRET = "calico-etcd-secrets"
 TIMEOUT = "30s"  # kubectl's --request-timeout, per request
 SECONDS = 300  # the whole kubectl process, in case a credential plugin hangs
-_NO_POOL_TYPE = 'the server doesn\'t have a resource type "ippools"'
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
@@ -142,7 +141,7 @@ def collect(kubectl: Kubectl, namespace: str | None = None, etcd: bool = False) 
     try:
         listing = kubectl.get_json("get", f"{RESOURCES},{POOLS}", "-A", "-o", "json")
     except InputError as err:
-        if _NO_POOL_TYPE not in err.message:
+        if "doesn't have a resource type" not in err.message or "ippools" not in err.message:
             raise
         # No IPPool CRD: an etcd datastore (pools live in etcd), or KDD CRDs not applied.
         listing = kubectl.get_json("get", RESOURCES, "-A", "-o", "json")
