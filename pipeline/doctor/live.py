@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,7 @@ POOLS = "ippools.crd.projectcalico.org"
 ETCD_SECRET = "calico-etcd-secrets"
 TIMEOUT = "30s"  # kubectl's --request-timeout, per request
 SECONDS = 300  # the whole kubectl process, in case a credential plugin hangs
+_KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d")
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
@@ -95,17 +97,26 @@ class Kubectl:
 
     def _failed(self, stderr: str, operation: str) -> InputError:
         lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-        # kubectl prints warnings (e.g. client-go's) before the error; the error is last.
-        text = next((line for line in reversed(lines) if "error" in line.lower()), "")
-        text = text or (lines[-1] if lines else "kubectl failed without a message")
+        # client-go logs (klog lines such as "E1204 10:00:00.1 ... memcache.go:381] ...")
+        # come before kubectl's own message, which is the last other line.
+        plain = [line for line in lines if not _KLOG.match(line)]
+        text = (plain or lines or ["kubectl failed without a message"])[-1]
         text = text.removeprefix("error: ")
-        if self.context and text == f'context "{self.context}" does not exist':
+        if self.context and text in _unknown_context(self.context):
             return InputError(
-                f"{text} in the kubeconfig",
+                f'context "{self.context}" does not exist in the kubeconfig',
                 file=self.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config",
                 operation=f"kubectl --context {self.context}",
             )
         return InputError(text, file=self.shown, operation=operation)
+
+
+def _unknown_context(name: str) -> tuple[str, ...]:
+    """What kubectl versions print for a --context the kubeconfig does not have."""
+    return (
+        f'context "{name}" does not exist',
+        f"Error in configuration: context was not found for specified context: {name}",
+    )
 
 
 def find_kubectl(

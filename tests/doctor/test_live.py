@@ -212,3 +212,46 @@ def test_a_fleet_maps_names_to_contexts_and_the_cluster_file_overrides(
     ]
     contexts = [c[c.index("--context") + 1] for c in calls(fake)]
     assert sorted(set(contexts)) == ["admin@vmware", "aws-prod-1", "gcp-us-1"]
+
+
+def _kubeconfig(tmp_path: Path) -> tuple[Path, int]:
+    """A kubeconfig whose one context, "real", points at a port nothing listens on."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: real\n"
+        f"clusters:\n- name: c\n  cluster: {{server: 'https://127.0.0.1:{port}'}}\n"
+        "contexts:\n- name: real\n  context: {cluster: c, user: u}\n"
+        "users:\n- name: u\n  user: {token: t}\n"
+    )
+    return path, port
+
+
+def test_the_real_kubectl_on_an_unknown_context(
+    kubectl: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, _ = _kubeconfig(tmp_path)
+    args = ["doctor", str(KDD), "--kubectl", kubectl, "--kubeconfig", str(config)]
+    assert main([*args, "--context", "x"]) == 3
+    assert capsys.readouterr().err == (
+        f'aws-prod-1: error: {config} kubectl --context x: context "x" does not exist in the'
+        " kubeconfig\n"
+    )
+
+
+def test_the_real_kubectl_on_a_cluster_it_cannot_reach(
+    kubectl: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, port = _kubeconfig(tmp_path)
+    args = ["doctor", str(KDD), "--kubectl", kubectl, "--kubeconfig", str(config)]
+    assert main([*args, "--context", "real"]) == 3
+    assert capsys.readouterr().err == (
+        "aws-prod-1: error: context real kubectl get"
+        " nodes,daemonsets,deployments,pods,configmaps,ippools.crd.projectcalico.org -A -o json:"
+        f" The connection to the server 127.0.0.1:{port} was refused - did you specify the right"
+        " host or port?\n"
+    )
