@@ -255,3 +255,20 @@ def test_the_real_kubectl_on_a_cluster_it_cannot_reach(
         f" The connection to the server 127.0.0.1:{port} was refused - did you specify the right"
         " host or port?\n"
     )
+
+
+def test_collect_to_stdout_and_to_a_directory_that_is_not_there(
+    fake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(fake, "current", builder.healthy(KDD))
+    assert main(["doctor", "--collect", "-o", "-"]) == 0
+    written = json.loads(capsys.readouterr().out)
+    assert written["kind"] == "List" and len(written["items"]) == len(
+        [i for i in builder.healthy(KDD)["items"] if i["kind"] != "Event"]
+    )
+    gone = tmp_path / "no" / "such" / "dir" / "s.json"
+    assert main(["doctor", "--collect", "-o", str(gone)]) == 3
+    assert capsys.readouterr().err == (
+        f"netpack: error: {gone} write snapshot: No such file or directory\n"
+    )
+    assert not gone.parent.exists()
