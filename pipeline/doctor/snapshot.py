@@ -5,7 +5,10 @@ writes it); ``parse_snapshot`` checks the parsed document.  Anything that is not
 such a List is refused with an ``InputError`` naming the file and the item: a
 top level that is not a mapping of ``kind: List``, ``items`` that is not a list,
 an item without a string ``kind`` and ``apiVersion`` or without
-``metadata.name``.  Items of kinds doctor does not read are kept and ignored.
+``metadata.name``, and in the kinds doctor reads a field it reads that has the
+wrong JSON type (``SHAPES``: a ``spec`` that is a string, ``conditions`` that are no
+list of objects, a count that is no integer).  Items of other kinds are kept and
+ignored.
 """
 
 from __future__ import annotations
@@ -28,6 +31,111 @@ EVENT = ("v1", "Event")
 DAEMON_SET = ("apps/v1", "DaemonSet")
 DEPLOYMENT = ("apps/v1", "Deployment")
 IP_POOL = ("crd.projectcalico.org/v1", "IPPool")
+
+# The fields the checks read, and their JSON types, per kind: "a.b" a nested key,
+# "a[]" every element of the list a.  Absent fields are fine; present ones must fit.
+OBJECT, LIST, INT, TEXT = dict, list, int, str
+_POD_SPEC = (
+    ("nodeSelector", OBJECT),
+    ("tolerations", LIST),
+    ("tolerations[]", OBJECT),
+    ("volumes", LIST),
+    ("volumes[]", OBJECT),
+    ("volumes[].secret", OBJECT),
+    *(
+        pair
+        for key in ("containers", "initContainers")
+        for pair in (
+            (key, LIST),
+            (f"{key}[]", OBJECT),
+            (f"{key}[].env", LIST),
+            (f"{key}[].env[]", OBJECT),
+        )
+    ),
+)
+_WORKLOAD = (
+    ("metadata.generation", INT),
+    ("spec", OBJECT),
+    ("spec.selector", OBJECT),
+    ("spec.selector.matchLabels", OBJECT),
+    ("spec.template", OBJECT),
+    ("spec.template.metadata", OBJECT),
+    ("spec.template.spec", OBJECT),
+    *((f"spec.template.spec.{path}", kind) for path, kind in _POD_SPEC),
+    ("status", OBJECT),
+    ("status.conditions", LIST),
+    ("status.conditions[]", OBJECT),
+    ("status.conditions[].type", TEXT),
+    *(
+        (f"status.{count}", INT)
+        for count in (
+            "observedGeneration",
+            "desiredNumberScheduled",
+            "updatedNumberScheduled",
+            "numberReady",
+            "availableReplicas",
+        )
+    ),
+)
+_STATUSES = tuple(
+    pair
+    for key in ("containerStatuses", "initContainerStatuses")
+    for pair in (
+        (f"status.{key}", LIST),
+        (f"status.{key}[]", OBJECT),
+        (f"status.{key}[].restartCount", INT),
+        (f"status.{key}[].state", OBJECT),
+        (f"status.{key}[].lastState", OBJECT),
+        *(
+            pair
+            for state in ("state", "lastState")
+            for phase in ("waiting", "running", "terminated")
+            for pair in (
+                (f"status.{key}[].{state}.{phase}", OBJECT),
+                (f"status.{key}[].{state}.{phase}.reason", TEXT),
+                (f"status.{key}[].{state}.{phase}.exitCode", INT),
+            )
+        ),
+    )
+)
+SHAPES: dict[tuple[str, str], tuple[tuple[str, type], ...]] = {
+    NODE: (
+        ("metadata.labels", OBJECT),
+        ("spec", OBJECT),
+        ("spec.taints", LIST),
+        ("spec.taints[]", OBJECT),
+        ("spec.podCIDR", TEXT),
+        ("spec.podCIDRs", LIST),
+        ("spec.podCIDRs[]", TEXT),
+        ("status", OBJECT),
+        ("status.conditions", LIST),
+        ("status.conditions[]", OBJECT),
+        ("status.conditions[].type", TEXT),
+        ("status.nodeInfo", OBJECT),
+    ),
+    POD: (
+        ("metadata.labels", OBJECT),
+        ("spec", OBJECT),
+        *((f"spec.{path}", kind) for path, kind in _POD_SPEC),
+        ("status", OBJECT),
+        ("status.conditions", LIST),
+        ("status.conditions[]", OBJECT),
+        ("status.conditions[].type", TEXT),
+        *_STATUSES,
+    ),
+    DAEMON_SET: _WORKLOAD,
+    DEPLOYMENT: _WORKLOAD,
+    CONFIG_MAP: (("data", OBJECT),),
+    SECRET: (("data", OBJECT),),
+    EVENT: (("involvedObject", OBJECT),),
+    IP_POOL: (
+        ("spec", OBJECT),
+        ("spec.cidr", TEXT),
+        ("spec.blockSize", INT),
+        ("spec.ipipMode", TEXT),
+        ("spec.vxlanMode", TEXT),
+    ),
+}
 
 
 class Snapshot:
@@ -132,11 +240,49 @@ def _item_problems(item: Any) -> Iterator[str]:
         yield f"{item['kind']} has no metadata"
     elif not isinstance(metadata.get("name"), str) or not metadata["name"]:
         yield f"{item['kind']} has no metadata.name"
+    else:
+        for path, kind in SHAPES.get((item["apiVersion"], item["kind"]), ()):
+            for where, value in _values(item, path):
+                if value is not None and not _fits(value, kind):
+                    yield (
+                        f"{item['kind']}/{metadata['name']}: {where} is {_kind(value)},"
+                        f" not {_NAMES[kind]}"
+                    )
+                    return
+
+
+_NAMES = {dict: "a mapping", list: "a list", int: "an integer", str: "a string"}
+
+
+def _fits(value: Any, kind: type) -> bool:
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+
+
+def _values(body: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Every value at ``path`` in ``body`` with where it is (``a.b[2].c``); a part that is
+    missing or of the wrong type ends the walk (its own entry reports it)."""
+    found: list[tuple[str, Any]] = [("", body)]
+    for part in path.split("."):
+        each = part.endswith("[]")
+        key = part.removesuffix("[]")
+        step: list[tuple[str, Any]] = []
+        for where, value in found:
+            if not isinstance(value, dict) or key not in value:
+                continue
+            here = f"{where}.{key}" if where else key
+            child = value[key]
+            if each:
+                if isinstance(child, list):
+                    step += [(f"{here}[{i}]", v) for i, v in enumerate(child)]
+            else:
+                step.append((here, child))
+        found = step
+    return iter(found)
 
 
 def _kind(value: Any) -> str:
     if value is None:
         return "empty"
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), f"a {type(value).__name__}"
-    )
+    named = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}
+    named.update({int: "an integer", float: "a number"})
+    return named.get(type(value), f"a {type(value).__name__}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -135,3 +137,53 @@ def test_doctor_context_in_a_cluster_file_is_checked(
     cluster.write_text(KDD.read_text() + "doctor:\n  kontext: x\n")
     code, _, err = run(capsys, str(cluster), "--pack", str(ROOT), "--snapshot", "x.json")
     assert err == f"netpack: error: {cluster} doctor.kontext: unknown key (known: context)\n"
+
+
+def _broken(change: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A healthy snapshot with one field of the wrong type; the item that holds it."""
+    snapshot = builder.healthy(KDD)
+    pod = builder.calico_pod(snapshot, "aws-prod-1-worker-1")
+    if change == "spec":
+        item = builder.find(snapshot, "Node", "aws-prod-1-worker-1")
+        item["spec"] = "x"
+    elif change == "reason":
+        item = pod
+        pod["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": ["x"]}}
+    elif change == "count":
+        item = builder.find(snapshot, "DaemonSet", "calico-node")
+        item["status"]["numberReady"] = "3"
+    elif change == "mode":
+        item = builder.find(snapshot, "IPPool", "default-ipv4-ippool")
+        item["spec"]["ipipMode"] = 1
+    else:
+        item = pod
+        pod["status"]["containerStatuses"][0]["restartCount"] = True
+    return snapshot, item
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("spec", "Node/aws-prod-1-worker-1: spec is a string, not a mapping"),
+        (
+            "reason",
+            "Pod/{pod}: status.containerStatuses[0].state.waiting.reason is a list, not a string",
+        ),
+        ("count", "DaemonSet/calico-node: status.numberReady is a string, not an integer"),
+        ("mode", "IPPool/default-ipv4-ippool: spec.ipipMode is an integer, not a string"),
+        (
+            "bool",
+            "Pod/{pod}: status.containerStatuses[0].restartCount is a boolean, not an integer",
+        ),
+    ],
+)
+def test_fields_of_the_wrong_type_are_bad_input_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: str, message: str
+) -> None:
+    snapshot, item = _broken(change)
+    index = next(i for i, x in enumerate(snapshot["items"]) if x is item)
+    message = message.format(pod=item["metadata"]["name"])
+    path = write(tmp_path, json.dumps(snapshot))
+    code, out, err = run(capsys, str(KDD), "--snapshot", path)
+    assert (code, out) == (3, "")
+    assert err == f"aws-prod-1: error: {path} read snapshot items[{index}]: {message}\n"
