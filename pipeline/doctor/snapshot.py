@@ -48,8 +48,11 @@ _POD_SPEC = (
         for pair in (
             (key, LIST),
             (f"{key}[]", OBJECT),
+            (f"{key}[].name", TEXT),
+            (f"{key}[].image", TEXT),
             (f"{key}[].env", LIST),
             (f"{key}[].env[]", OBJECT),
+            (f"{key}[].env[].name", TEXT),
         )
     ),
 )
@@ -83,6 +86,7 @@ _STATUSES = tuple(
     for pair in (
         (f"status.{key}", LIST),
         (f"status.{key}[]", OBJECT),
+        (f"status.{key}[].name", TEXT),
         (f"status.{key}[].restartCount", INT),
         (f"status.{key}[].state", OBJECT),
         (f"status.{key}[].lastState", OBJECT),
@@ -243,7 +247,8 @@ def _item_problems(item: Any) -> Iterator[str]:
     else:
         for path, kind in SHAPES.get((item["apiVersion"], item["kind"]), ()):
             for where, value in _values(item, path):
-                if value is not None and not _fits(value, kind):
+                # null is an absent field; a null element of a list is not
+                if (value is not None or where.endswith("]")) and not _fits(value, kind):
                     yield (
                         f"{item['kind']}/{metadata['name']}: {where} is {_kind(value)},"
                         f" not {_NAMES[kind]}"
