@@ -195,12 +195,15 @@ print(json.dumps(bench_publish(int(n), Path(workdir), scenario, Path(pack), jobs
 """
 
 
-def _descendant_peaks(proc: subprocess.Popen[str]) -> list[float]:
-    """Peak RSS (VmHWM, MiB) of each process below ``proc`` (the --jobs workers and the
-    forkserver), polled from /proc until ``proc`` ends; empty where there is no /proc."""
+def _descendant_peaks(proc: subprocess.Popen[str]) -> tuple[list[float], float]:
+    """Peak RSS (VmHWM, MiB) of each process below ``proc`` (the --jobs workers, the
+    forkserver, git), and the peak of the whole tree's summed RSS (VmRSS of ``proc`` and
+    all below it at one moment), polled from /proc until ``proc`` ends; ([], 0) where
+    there is no /proc."""
     peaks: dict[int, float] = {}
+    tree = 0.0
     if not Path("/proc").is_dir():
-        return []
+        return [], 0.0
     while proc.poll() is None:
         below = {proc.pid}
         stats = []
@@ -209,28 +212,38 @@ def _descendant_peaks(proc: subprocess.Popen[str]) -> list[float]:
                 stats.append(dict(line.split(":", 1) for line in status.read_text().splitlines()))
             except (OSError, ValueError):
                 continue  # gone meanwhile
-        for _ in range(3):  # children, grandchildren, great-grandchildren
+        for _ in range(4):  # children, grandchildren, ...
             below |= {int(s["Pid"]) for s in stats if int(s["PPid"]) in below}
+        now = 0.0
         for info in stats:
             pid = int(info["Pid"])
+            if pid in below and "VmRSS" in info:
+                now += int(info["VmRSS"].split()[0]) / 1024
             if pid in below and pid != proc.pid and "VmHWM" in info:
                 peaks[pid] = max(peaks.get(pid, 0.0), int(info["VmHWM"].split()[0]) / 1024)
+        tree = max(tree, now)
         time.sleep(0.2)
-    return list(peaks.values())
+    return list(peaks.values()), tree
+
+
+STAGES = ("read", "build", "values", "schemas", "policies", "serialise", "commit")
 
 
 def bench_fleet(sizes: list[int], jobs: int, sample: int, workdir: Path) -> None:
     """Render + gate + commit generated fleets into a new bare deploy repo, each size in a
     process of its own (its peak RSS is that size's): cold, no change, one value changed on
-    one cluster.  Then kubectl kustomize on a sample of the same clusters for the ratio."""
+    one cluster.  Then kubectl kustomize on a sample of the same clusters for the ratio;
+    then each cold publish's stages and the gate's documents per second."""
     from pipeline.flow import as_kustomization
 
     print(
         f"\n{'clusters':>8} {'cold':>8} {'clusters/s':>10} {'no change':>10} {'one change':>11}"
-        f" {'peak RSS':>9} {'worker':>7}  (publish: render + gate + commit, --jobs {jobs})"
+        f" {'tree RSS':>9} {'main':>7} {'worker':>7}  (publish: render + gate + commit,"
+        f" --jobs {jobs}; RSS peaks in MiB)"
     )
+    colds: dict[int, dict[str, float]] = {}
     for n in sizes:
-        figures, rss, workers = {}, 0.0, []
+        figures, rss, workers, tree = {}, 0.0, [], 0.0
         for scenario in SCENARIOS:  # each in a process of its own: its peak RSS is its own
             cmd = [sys.executable, "-c", _PUBLISH, str(n), str(workdir / f"publish-{n}")]
             proc = subprocess.Popen(
@@ -240,18 +253,22 @@ def bench_fleet(sizes: list[int], jobs: int, sample: int, workdir: Path) -> None
                 text=True,
                 cwd=ROOT,
             )
-            workers += _descendant_peaks(proc)
+            below, whole = _descendant_peaks(proc)
+            workers += below
+            tree = max(tree, whole)
             out, err = proc.communicate()
             if proc.returncode != 0:
                 sys.exit(f"bench: {scenario} publish of {n} clusters failed:\n{err}")
             found = json.loads(out.splitlines()[-1])
             figures[scenario] = found["seconds"]
             rss = max(rss, found["peak_rss_mib"])
-        worker = f"{max(workers):5.0f}MiB" if workers else "?"
+            if scenario == "cold":
+                colds[n] = found
+        worker = f"{max(workers):5.0f}" if workers else "?"
         cold, unchanged, one = (figures[s] for s in SCENARIOS)
         print(
             f"{n:>8} {cold:>7.2f}s {n / cold:>10.0f} {unchanged:>9.2f}s"
-            f" {one:>10.2f}s {rss:>7.0f}MiB {worker:>7}"
+            f" {one:>10.2f}s {tree:>9.0f} {rss:>7.0f} {worker:>7}"
         )
     # Per-cluster ratio: kubectl kustomize of the same cluster (its effective kustomization).
     kubectl_bin = kubectl()
@@ -275,6 +292,26 @@ def bench_fleet(sizes: list[int], jobs: int, sample: int, workdir: Path) -> None
     print(
         f"per cluster (sample of {len(paths)}): kubectl kustomize {k:.1f}ms,"
         f" netpack in-process render {m:.2f}ms ({m / k:.3f}x)"
+    )
+    print(
+        f"\n{'clusters':>8} "
+        + " ".join(f"{s:>9}" for s in STAGES)
+        + f" {'gate docs/s':>12} {'x' + str(jobs) + ' workers':>11} {'vs kubectl':>10}"
+        + "  (cold: seconds per stage, summed over the workers)"
+    )
+    for n, found in colds.items():
+        gate = found.get("schemas", 0.0) + found.get("policies", 0.0)
+        docs = found.get("documents", 0.0)
+        rate = docs / gate if gate else 0.0
+        kubectl_fleet = n * k / 1000  # kubectl kustomize alone, one cluster after another
+        print(
+            f"{n:>8} "
+            + " ".join(f"{found.get(s, 0.0):>8.2f}s" for s in STAGES)
+            + f" {rate:>12.0f} {rate * jobs:>11.0f} {found['seconds'] / kubectl_fleet:>9.2f}x"
+        )
+    print(
+        "(vs kubectl: the cold publish's wall time over n x one kubectl kustomize process;"
+        " gate docs/s: documents over the schema + policy seconds)"
     )
 
 
@@ -306,6 +343,9 @@ def main() -> None:
     )
     parser.add_argument("--gate-rounds", type=int, default=5, help="fleet passes per engine")
     parser.add_argument("--fleet", default="100,1000,5000", help="generated fleet sizes ('' skips)")
+    parser.add_argument(
+        "--large", action="store_true", help="add the 10,000-cluster fleet (minutes)"
+    )
     parser.add_argument("--jobs", type=int, default=0, help="worker processes (default: cores)")
     parser.add_argument(
         "--sample", type=int, default=10, help="clusters kubectl builds for the ratio"
@@ -318,7 +358,7 @@ def main() -> None:
     bench_clusters(args.runs)
     bench_gate(args.gate_rounds)
     bench_schema(args.gate_rounds)
-    sizes = [int(s) for s in args.fleet.split(",") if s]
+    sizes = [int(s) for s in args.fleet.split(",") if s] + ([10_000] if args.large else [])
     if sizes:
         from pipeline.pool import default_jobs
 

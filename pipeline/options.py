@@ -130,3 +130,20 @@ class DiffOptions:
     limit: int = 65536
     color: bool = True
     gate: GateSettings = GateSettings()  # the verdict in the summary table
+
+
+@dataclass(frozen=True)
+class DoctorOptions:
+    """``netpack doctor``: which clusters, where their state comes from, the report."""
+
+    selection: Selection
+    snapshot: Path | None = None  # read this file instead of a live cluster
+    collect: Path | None = None  # write the live snapshot here ("-": stdout), check nothing
+    kubeconfig: str | None = None
+    context: str | None = None
+    kubectl: str | None = None  # None: kubectl on PATH, else beside netpack's Python
+    deploy: DeployOptions | None = None  # compare with the deploy repo instead of a render
+    format: str = "stdout"
+    color: bool = True
+    fail_on_warn: bool = False
+    max_restarts: int = 5

@@ -32,6 +32,7 @@ COMMANDS = {
     "validate": "pipeline.cli.validate",
     "publish": "pipeline.cli.publish",
     "diff": "pipeline.cli.diff",
+    "doctor": "pipeline.cli.doctor",
 }
 
 DESCRIPTION = """\

@@ -4,7 +4,8 @@ Files are read as ``netpack test`` reads them (``pipeline.gate.inputs``):
 directories walked for .yaml/.yml/.json, ``-`` for stdin, empty documents
 skipped.  Every object is validated strictly against ``--kubernetes-version``
 (default: the newest minor kubernetes-validate has); a custom resource against
-a CRD among the files or given with ``--crd``.  The report uses ``netpack
+a CRD among the files or given with ``--crd``.  A ``v1`` ``List`` (what ``kubectl
+get -o json`` writes) is validated item by item, as kubeconform does.  The report uses ``netpack
 test``'s formats; exit codes: 0 clean, 1 failures, 3 bad input
 (``NetpackError``).
 """
@@ -98,6 +99,16 @@ def _resources(name: str, documents: list[Any], option: str) -> list[Resource]:
                 file=name,
                 operation=f"doc {index}",
             )
+        if not option and _is_list(doc):
+            for number, item in enumerate(doc["items"]):
+                if not isinstance(item, dict):
+                    raise InputError(
+                        f"expected an object (a Kubernetes manifest), got {type_name(item)}",
+                        file=name,
+                        operation=f"doc {index} items[{number}]",
+                    )
+                out.append(Resource(item, Origin(name, index)))
+            continue
         res = Resource(doc, Origin(name, index))
         if option and not is_crd(doc):
             raise InputError(
@@ -108,3 +119,11 @@ def _resources(name: str, documents: list[Any], option: str) -> list[Resource]:
             )
         out.append(res)
     return out
+
+
+def _is_list(doc: dict[str, Any]) -> bool:
+    return (
+        doc.get("apiVersion") == "v1"
+        and doc.get("kind") == "List"
+        and isinstance(doc.get("items"), list)
+    )

@@ -74,6 +74,9 @@ class Cluster:
     pod_cidr: str
     service_cidr: str
     values: Values = field(default_factory=Values)
+    # ``doctor.context``: the kubeconfig context ``netpack doctor`` reads this cluster through
+    # (None: the cluster's name in a fleet run, the current context for one cluster).
+    doctor_context: str | None = None
 
     def context(self) -> dict[str, Any]:
         """The cluster context the policy gate reads as ``data.netpack``."""

@@ -13,6 +13,8 @@ A cluster file (``clusters/<name>.yaml``) looks like::
         encapsulationType: CALICO_IPV4POOL_IPIP
         encapsulationMode: Always
         calicoNetworkCIDR: 10.244.0.0/16
+    doctor:
+      context: prod-admin@aws-prod-1   # kubeconfig context for `netpack doctor`
 
 ``values`` takes netpack's keys (``calico.*``, see ``pipeline.values.pack``) or values
 pasted from a Palette cluster profile (``manifests.calico.*``).  Everything is
@@ -37,8 +39,9 @@ _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _K8S_VERSION = re.compile(r"^1\.[0-9]{1,3}$")
 
 
-_TOP = {"name", "cloud", "overlay", "kubernetes", "values"}
+_TOP = {"name", "cloud", "overlay", "kubernetes", "values", "doctor"}
 _K8S = {"version", "podCIDR", "serviceClusterIpRange"}
+_DOCTOR = {"context"}
 
 
 def read_cluster(path: Path, pack: Path, display_path: str | None = None) -> Cluster:
@@ -68,7 +71,19 @@ def read_cluster(path: Path, pack: Path, display_path: str | None = None) -> Clu
     )
     assert version is not None and pod is not None and svc is not None
     values = read_values(reader, top.get("values"))
-    return Cluster(name, cloud, shown, pack, overlay, version, pod, svc, values)
+    context = _doctor_context(reader, top.get("doctor"))
+    return Cluster(name, cloud, shown, pack, overlay, version, pod, svc, values, context)
+
+
+def _doctor_context(reader: FieldReader, raw: object) -> str | None:
+    """``doctor.context``: a kubeconfig context name (one line, no surrounding spaces)."""
+    doctor = reader.mapping(raw, "doctor", _DOCTOR)
+    context = reader.string(doctor.get("context"), "doctor.context")
+    if context is not None and (context != context.strip() or not context.isprintable()):
+        raise reader.fail(
+            "doctor.context", f"{context!r} is not a kubeconfig context name (one printable line)"
+        )
+    return context
 
 
 def _overlay(reader: FieldReader, raw: object, cloud: str, pack: Path, here: Path) -> Path:

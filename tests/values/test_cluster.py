@@ -142,7 +142,7 @@ BAD = [
     ),
     (
         GOOD + "extra: 1\n",
-        "c1.yaml extra: unknown key (known: cloud, kubernetes, name, overlay, values)",
+        "c1.yaml extra: unknown key (known: cloud, doctor, kubernetes, name, overlay, values)",
     ),
     (
         GOOD + "values:\n  manifests:\n    calico:\n      ipamType: host-local\n",
