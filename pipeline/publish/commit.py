@@ -408,15 +408,8 @@ def _commit(
     options: CommitOptions,
 ) -> str:
     """Store the new blobs, build the tree, make the commit object; no ref moves."""
-    new = {e.oid for e in changes.entries.values() if e is not None}
     try:
-        tree = pack.write_tree(
-            git,
-            base_tree,
-            changes.entries,
-            ((oid, fleet.store[oid]) for oid in sorted(new)),
-            fleet.algorithm,
-        )
+        tree = pack.write_tree(git, base_tree, changes.entries, fleet.store, fleet.algorithm)
     except OSError as err:
         raise DeployError(
             f"cannot store the rendered files: {err.strerror or err}",

@@ -28,6 +28,15 @@ def resolved(path: Path) -> Path:
     return path.resolve()
 
 
+@lru_cache(maxsize=1024)
+def relative_directory(directory: Path, root: Path) -> str | None:
+    """``directory`` resolved, relative to ``root`` resolved (POSIX); None if outside."""
+    try:
+        return resolved(directory).relative_to(resolved(root)).as_posix()
+    except ValueError:
+        return None
+
+
 @cache
 def tree_digest(root: Path) -> str:
     """sha256 over every file below ``root``: relative path and bytes, in sorted order.
@@ -98,3 +107,4 @@ def forget() -> None:
     process that publishes more than once: tests, the bench)."""
     tree_digest.cache_clear()
     resolved.cache_clear()
+    relative_directory.cache_clear()

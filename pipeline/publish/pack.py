@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from pipeline.publish.git import Entry, Git, GitError
 
@@ -29,13 +30,14 @@ def write_tree(
     git: Git,
     base: str | None,
     changes: Mapping[str, Entry | None],
-    blobs: Iterable[tuple[str, bytes]] = (),
+    blobs: Mapping[str, bytes] | None = None,
     algorithm: str = "sha1",
 ) -> str:
     """The id of ``base`` (a tree id, None for empty) with ``changes`` applied (``None``
-    deletes a path; directories left empty go).  ``blobs`` (``(id, bytes)`` pairs) and
-    the new trees are stored in one pack; every blob a change names must be in
-    ``blobs`` or in the repository already (else ``GitError``)."""
+    deletes a path; directories left empty go).  The blobs the changes name that
+    ``blobs`` holds (``id -> bytes``, read one at a time while the pack streams) and
+    the new trees are stored in one pack; every other blob a change names must be in
+    the repository already (else ``GitError``)."""
     size = hashlib.new(algorithm).digest_size
     by_directory: dict[str, list[tuple[str, Entry | None]]] = {}
     for path, entry in changes.items():
@@ -43,8 +45,9 @@ def write_tree(
         by_directory.setdefault(directory, []).append((name, entry))
     directories = _touched(by_directory)
     old = _read_trees(git, base, directories, size)
-    stored = list(blobs)
-    _require_blobs(git, changes, {oid for oid, _ in stored})
+    named = sorted({e.oid for e in changes.values() if e is not None})
+    stored = [oid for oid in named if blobs is not None and oid in blobs]
+    _require_blobs(git, changes, set(stored))
     trees: list[bytes] = []
     ids: dict[str, str | None] = {}  # directory -> its new tree id (None: empty, dropped)
     for directory in sorted(directories, key=_depth, reverse=True):
@@ -67,8 +70,10 @@ def write_tree(
         body = tree_body(entries)
         trees.append(body)
         ids[directory] = object_id(body, "tree", algorithm)
-    objects = [(_BLOB, data) for _, data in stored] + [(_TREE, body) for body in trees]
-    _write_pack(git, objects, algorithm)
+    if stored or trees:
+        read = blobs.__getitem__ if blobs is not None else None
+        objects = [(_BLOB, oid) for oid in stored] + [(_TREE, body) for body in trees]
+        git.feed("index-pack", "--stdin", chunks=_pack(objects, read, algorithm))
     root = ids[""]
     assert root is not None
     return root
@@ -166,18 +171,17 @@ def _entries(body: bytes, size: int) -> dict[str, tuple[str, str]]:
     return entries
 
 
-def _write_pack(git: Git, objects: list[tuple[int, bytes]], algorithm: str) -> None:
-    """``objects`` ((type, body) pairs) as one pack, stored by ``git index-pack --stdin``."""
-    if objects:
-        git.feed("index-pack", "--stdin", chunks=_pack(objects, algorithm))
-
-
-def _pack(objects: list[tuple[int, bytes]], algorithm: str) -> Iterator[bytes]:
+def _pack(
+    objects: list[tuple[int, Any]], read: Callable[[str], bytes] | None, algorithm: str
+) -> Iterator[bytes]:
+    """A version 2 pack of ``objects``: (type, body), a blob's body given by its id and
+    read only now, so the pack streams through memory."""
     digest = hashlib.new(algorithm)
     head = b"PACK" + struct.pack(">II", 2, len(objects))
     digest.update(head)
     yield head
-    for kind, body in objects:
+    for kind, item in objects:
+        body = read(item) if kind == _BLOB and read is not None else item
         chunk = _object_header(kind, len(body)) + zlib.compress(body, _LEVEL)
         digest.update(chunk)
         yield chunk

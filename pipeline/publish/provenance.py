@@ -23,7 +23,7 @@ from pipeline.model.cluster import Cluster
 from pipeline.model.results import CheckResult
 from pipeline.publish import git as g
 from pipeline.publish.git import Git
-from pipeline.publish.incremental import inputs_digest, resolved
+from pipeline.publish.incremental import inputs_digest, relative_directory
 from pipeline.publish.repo import status
 
 
@@ -52,10 +52,10 @@ class Source:
     def relative(self, path: Path) -> str:
         """``path`` relative to the source root (POSIX), else as given.  Its directory is
         resolved (once per run: a fleet shares a few), so a symlinked file keeps its name."""
-        try:
-            return (resolved(path.parent) / path.name).relative_to(resolved(self.root)).as_posix()
-        except ValueError:
+        where = relative_directory(path.parent, self.root)
+        if where is None:
             return path.as_posix()
+        return path.name if where == "." else f"{where}/{path.name}"
 
 
 @dataclass(frozen=True)

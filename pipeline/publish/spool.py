@@ -10,11 +10,11 @@ until the publish packs them (``pipeline.publish.pack``).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import IO
 
 
-class Spool:
+class Spool(Mapping[str, bytes]):
     """``blob id -> bytes``, written once, read back by id (``spool[oid]``)."""
 
     def __init__(self) -> None:
@@ -49,10 +49,6 @@ class Spool:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._where)
-
-    def items(self) -> Iterator[tuple[str, bytes]]:
-        for oid in list(self._where):
-            yield oid, self[oid]
 
     def renamed(self, names: dict[str, str]) -> Spool:
         """The same bytes under other ids (``names``: old -> new), sharing the file."""

@@ -227,7 +227,7 @@ def competitor(repo: Path, branch: str = "main") -> str:
         git,
         g.tree_of(git, tip) if tip else None,
         {"other/notes.txt": g.Entry("100644", g.object_id(data))},
-        [(g.object_id(data), data)],
+        {g.object_id(data): data},
     )
     who = g.Identity("Other", "other@example.com")
     new = g.commit_tree(git, tree, tip, "other publisher\n", author=who, committer=who)

@@ -40,7 +40,7 @@ def commit(git: Git, files: dict[str, bytes], parent: str | None = None) -> str:
     changes: dict[str, Entry | None] = {
         p: Entry("100644", g.object_id(d)) for p, d in files.items()
     }
-    tree = write_tree(git, base, changes, [(g.object_id(d), d) for d in files.values()])
+    tree = write_tree(git, base, changes, {g.object_id(d): d for d in files.values()})
     return g.commit_tree(git, tree, parent, "test\n", author=WHO, committer=WHO)
 
 
@@ -111,7 +111,7 @@ def test_write_tree_applies_changes_and_deletions_on_a_base(repo: Git) -> None:
             "edit": Entry("100644", g.object_id(b"2\n")),
             "deep/new/file": Entry("100644", g.object_id(b"new\n")),
         },
-        [(g.object_id(d), d) for d in (b"2\n", b"new\n")],
+        {g.object_id(d): d for d in (b"2\n", b"new\n")},
     )
     assert sorted(g.ls_tree(repo, tree)) == ["deep/new/file", "edit", "keep"]
 
@@ -142,7 +142,7 @@ def test_a_missing_blob_is_an_error(repo: Git) -> None:
 def test_commit_tree_uses_the_identities_given(repo: Git) -> None:
     other = g.Identity("Other", "other@example.com")
     one = g.object_id(b"1\n")
-    tree = write_tree(repo, None, {"f": Entry("100644", one)}, [(one, b"1\n")])
+    tree = write_tree(repo, None, {"f": Entry("100644", one)}, {one: b"1\n"})
     oid = g.commit_tree(repo, tree, None, "subject\n\nbody\n", author=WHO, committer=other)
     shown = sh(repo.directory, "log", "-1", "--format=%an <%ae>|%cn <%ce>|%B", oid)
     assert shown == "Test <test@example.com>|Other <other@example.com>|subject\n\nbody"

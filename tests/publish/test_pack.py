@@ -65,7 +65,7 @@ def test_random_edits_give_the_trees_git_gives(repo: Path) -> None:
                 changes[path] = blob(data)
         if round_ == 4:  # empty a whole cluster directory
             changes.update({p: None for p in present if p.startswith("clusters/c3/")})
-        tree = write_tree(git, base, changes, [(g.object_id(d), d) for d in datas])
+        tree = write_tree(git, base, changes, {g.object_id(d): d for d in datas})
         assert tree == git_tree(repo, base, changes)
         present = {p for p in present | set(changes) if changes.get(p, True) is not None}
         assert set(g.ls_tree(git, tree)) == present
@@ -80,6 +80,6 @@ def test_an_unchanged_tree_keeps_its_id_and_deleting_everything_gives_the_empty_
     repo: Path,
 ) -> None:
     git = Git(repo)
-    tree = write_tree(git, None, {"a/b": blob(b"1\n")}, [(g.object_id(b"1\n"), b"1\n")])
+    tree = write_tree(git, None, {"a/b": blob(b"1\n")}, {g.object_id(b"1\n"): b"1\n"})
     assert write_tree(git, tree, {}) == tree
     assert write_tree(git, tree, {"a/b": None}) == "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
