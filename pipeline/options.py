@@ -6,9 +6,11 @@ Nothing below the CLI sees ``argparse``: ``pipeline.cli`` builds one of the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from pipeline.publish.layout import Controllers
 
 if TYPE_CHECKING:
     from pipeline.gate.check import Gate
@@ -74,29 +76,6 @@ class RenderOptions:
 
 
 @dataclass(frozen=True)
-class Controllers:
-    """What the Argo CD / Flux objects of a publish say (``--argocd-*``, ``--flux-*``).
-
-    ``repo_url`` None: the deploy repo's push URL when it is one; ``revision`` None:
-    the deploy branch.  ``destinations`` maps a cluster to an Argo CD destination: a
-    server URL (``scheme://``) or a cluster name (default: the cluster's own name).
-    """
-
-    repo_url: str | None = None
-    revision: str | None = None
-    argocd_project: str = "default"
-    argocd_namespace: str = "argocd"
-    destination_namespace: str = "kube-system"
-    destinations: tuple[tuple[str, str], ...] = ()
-    flux_namespace: str = "flux-system"
-    flux_source: str = "netpack-deploy"
-    flux_secret: str | None = None
-    flux_wait: bool = False
-    interval: str = "10m"
-    timeout: str = "5m"
-
-
-@dataclass(frozen=True)
 class DeployOptions:
     """The deploy repo and what a publish writes there besides the clusters' files."""
 
@@ -107,7 +86,7 @@ class DeployOptions:
     sign: bool = False
     applicationset: bool = False
     flux: bool = False
-    controllers: Controllers = Controllers()
+    controllers: Controllers = field(default_factory=Controllers)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from pipeline.cli.arguments import add_gate, add_pack, gate_settings, jobs, repo
 from pipeline.errors import UsageError
 
 if TYPE_CHECKING:
-    from pipeline.options import Controllers, PublishOptions
+    from pipeline.options import PublishOptions
+    from pipeline.publish.layout import Controllers
 
 # Everything heavy is imported inside the handler: registering the command
 # must cost `netpack build` nothing at start-up.
@@ -162,7 +163,7 @@ def add_controllers(parser: argparse.ArgumentParser) -> None:
 
 def controllers(args: argparse.Namespace) -> Controllers:
     """``--repo-url``, ``--argocd-*``, ``--flux-*`` as the flow's ``Controllers``."""
-    from pipeline.options import Controllers
+    from pipeline.publish.layout import Controllers
 
     destinations = []
     for text in args.argocd_destination:

@@ -1,1 +1,0 @@
-"""The policy gate: conftest-compatible Rego evaluation, engines and reporters."""
