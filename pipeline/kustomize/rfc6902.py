@@ -161,11 +161,14 @@ class Draft:
         """
         node = self.root
         for part in parts[:-1]:
-            try:
-                key = JsonPointer.get_part(node, part)
-                child = node[key]
-            except (JsonPointerException, LookupError, TypeError):
+            key: Any = part
+            if isinstance(node, list):
+                if not _INDEX.fullmatch(part) or int(part) >= len(node):
+                    return
+                key = int(part)
+            elif part not in node:
                 return
+            child = node[key]
             if not isinstance(child, dict | list):
                 return
             if id(child) not in self._owned:
