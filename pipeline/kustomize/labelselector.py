@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from pipeline.errors import KustomizationError
-from pipeline.kustomize.jsonpointer import quoted
+from pipeline.kustomize.messages import quoted
 
 _SPACE = " \t\r\n"
 _SYMBOLS = "=!(),<>"

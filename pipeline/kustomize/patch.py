@@ -8,8 +8,8 @@ Every failure is a one-line ``PatchError`` that names everything::
 Contract: any patch netpack accepts gives the body ``kubectl kustomize`` gives
 (kustomize v5.8.1, whose engine is evanphx/json-patch v4; tests/test_patch.py
 keeps an oracle).  Where kustomize silently does something RFC 6902 forbids,
-netpack refuses instead; the list is in ``pipeline.kustomize.jsonpatch`` and
-``pipeline.kustomize.jsonpointer``.  Two more refusals live here:
+netpack refuses instead; the list is in ``pipeline.kustomize.rfc6902``, which
+applies the operations through the ``jsonpatch`` library.  Two more refusals live here:
 
 * a target that matches no resource (kustomize ignores such a patch:
   kubernetes-sigs/kustomize#4379, #5093);
@@ -21,12 +21,13 @@ Renaming an object (``metadata.name``, ``kind``) is allowed, as in kustomize.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from pipeline.errors import PatchError
-from pipeline.kustomize.jsonpatch import NEEDS_FROM, Draft, apply_op, check_op, clone
-from pipeline.kustomize.jsonpointer import describe_type, quoted
+from pipeline.kustomize.messages import describe_type, quoted
+from pipeline.kustomize.rfc6902 import NEEDS_FROM, Draft, check_op
 from pipeline.kustomize.target import Target
 from pipeline.model.resource import Body, Resource
 
@@ -69,7 +70,7 @@ def _parse_op(raw: object, file: str, where: str) -> dict[str, Any]:
         raise PatchError(
             err.message, file=file, operation=f"{where} ({describe_op(raw)})"
         ) from None
-    op: dict[str, Any] = clone(raw)
+    op: dict[str, Any] = copy.deepcopy(raw)
     return op
 
 
@@ -107,7 +108,7 @@ def apply_ops(
     for index, op in enumerate(ops):
         try:
             check_op(op)
-            apply_op(draft, op)
+            draft.apply(op)
         except PatchError as err:
             raise PatchError(
                 err.message,

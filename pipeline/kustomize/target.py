@@ -27,7 +27,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import KustomizationError
-from pipeline.kustomize.jsonpointer import describe_type, quoted
+from pipeline.kustomize.messages import describe_type, quoted
 from pipeline.model.resource import Resource, ResourceId
 
 if TYPE_CHECKING:

@@ -338,6 +338,33 @@ def test_run_tests_filters_packages(
     assert len(engine.run_tests(packages)) == count
 
 
+def test_embedded_opa_asks_every_test_in_one_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each new query text makes OPA compile every module again: verify asks one query for
+    # all tests and halves only a query that errors, so the other tests keep their verdicts.
+    from pipeline.gate.engines import opa_embedded
+
+    queries: list[str] = []
+    real_eval = opa_embedded.OpaHandle.eval
+
+    def counted(self: Any, query: str, input_json: bytes = b"") -> dict[str, Any]:
+        queries.append(query)
+        return real_eval(self, query, input_json)
+
+    monkeypatch.setattr(opa_embedded.OpaHandle, "eval", counted)
+    engine = make_engine("opa")
+    engine.load(modules("policy"), DATA)
+    clean = engine.run_tests()
+    assert {t.status for t in clean} == {"pass", "fail", "skip"}
+    assert sum("__netpack_tests" in q for q in queries) == 1
+    queries.clear()
+    engine.load(modules("verify"), {})
+    assert [(t.name, t.status) for t in engine.run_tests()] == VERIFY
+    runs = [q for q in queries if "__netpack_tests" in q]
+    # 8 tests with one error: all 8, then 4 + 4, then 2 + 2 of the erroring half, then 1 + 1.
+    assert [q.count("data.lib.images_test.") for q in runs] == [8, 4, 4, 2, 2, 1, 1]
+    engine.close()
+
+
 @pytest.mark.parametrize("name", ["opa", pytest.param("opa-server", marks=needs_client)])
 def test_run_tests_with_input_overrides(new_engine: Any, name: str) -> None:
     engine = loaded(new_engine, name, modules("policy"), DATA)

@@ -9,10 +9,12 @@ with the reason shown by ``-ra``, when kubectl is absent.
 from __future__ import annotations
 
 import copy
+import random
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import jsonpatch
 import pytest
 import yaml
 
@@ -426,6 +428,103 @@ def test_unchanged_parts_are_shared_and_changed_paths_copied_once() -> None:
     assert (
         after["spec"] is not body["spec"] and after["spec"]["a"]["l"] is not body["spec"]["a"]["l"]
     )
+
+
+def test_a_move_through_the_list_it_leaves_copies_the_item_it_changes() -> None:
+    # The value leaves /spec/l first, so /spec/l/1 is the item that was /spec/l/2.
+    body = _doc("{kind: K, metadata: {name: n}, spec: {l: [v, {n: 1}, {n: 2}]}}")
+    pristine = copy.deepcopy(body)
+    ops = [{"op": "move", "from": "/spec/l/0", "path": "/spec/l/1/x"}]
+    after = apply_ops(body, ops, file=FILE, label=LABEL, resource="r")
+    assert after["spec"]["l"] == [{"n": 1}, {"n": 2, "x": "v"}]
+    assert body == pristine
+    assert after["spec"]["l"][0] is body["spec"]["l"][1]
+
+
+@pytest.mark.parametrize(
+    ("ops", "problem"),
+    [
+        ("[{op: move, from: /spec/a, path: /spec/x/b}]", "parent not found: /spec/x"),
+        (
+            "[{op: move, from: /spec/l/0, path: /spec/l/2}]",
+            "index 2 out of range (list has 1 item)",
+        ),
+        (
+            "[{op: add, path: /spec/b, value: 1}, {op: move, from: /spec/b, path: /spec/a/0}]",
+            "/spec/a is a number, not a mapping or list",
+        ),
+    ],
+)
+def test_a_failed_move_is_explained_as_the_document_was_before_it(ops: str, problem: str) -> None:
+    body = {**_doc(HEAD), "spec": {"a": 1, "l": ["a", "b"]}}
+    with pytest.raises(PatchError) as err:
+        apply_ops(body, _doc(ops), file=FILE, label=LABEL, resource="r")
+    assert err.value.message == problem
+    assert body == {**_doc(HEAD), "spec": {"a": 1, "l": ["a", "b"]}}
+
+
+def _random_value(rng: random.Random, depth: int) -> Any:
+    roll = rng.random()
+    if depth <= 0 or roll < 0.3:
+        return rng.choice([0, 1, 2.5, "x", "y", True, None])
+    if roll < 0.65:
+        return {rng.choice("abcd"): _random_value(rng, depth - 1) for _ in range(rng.randrange(4))}
+    return [_random_value(rng, depth - 1) for _ in range(rng.randrange(4))]
+
+
+def _paths(value: Any, prefix: str = "/spec") -> list[str]:
+    found = [prefix]
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, child in items:
+        found += _paths(child, f"{prefix}/{key}")
+    return found
+
+
+def _random_op(rng: random.Random, spec: Any) -> dict[str, Any]:
+    paths = _paths(spec)
+    path = rng.choice([*paths, "/spec/zz", "/spec/a/-", "/spec/l/0/q"])
+    if rng.random() < 0.4 and path != "/spec":
+        path = path.rsplit("/", 1)[0] + "/" + rng.choice(["a", "b", "0", "1", "-", "9"])
+    name = rng.choice(["add", "remove", "replace", "move", "copy", "test"])
+    op: dict[str, Any] = {"op": name, "path": path}
+    if name in ("move", "copy"):
+        op["from"] = rng.choice(paths[1:] or ["/spec/zz"])
+    if name in ("add", "replace", "test"):
+        op["value"] = _random_value(rng, 2)
+    return op
+
+
+def test_copy_on_write_agrees_with_the_library_on_a_private_copy() -> None:
+    # 2,000 seeded random patches: netpack's result is the library's on a deep copy
+    # (or both refuse), the original body never changes, and applying twice agrees.
+    rng = random.Random(6902)
+    outcomes = set()
+    for _ in range(2000):
+        body = {**_doc(HEAD), "spec": _random_value(rng, 4) or {}}
+        if not isinstance(body["spec"], dict | list):
+            body["spec"] = {"a": body["spec"]}
+        spec = body["spec"]
+        ops = [_random_op(rng, spec) for _ in range(rng.randrange(1, 5))]
+        pristine = copy.deepcopy(body)
+        try:
+            expected = jsonpatch.apply_patch(copy.deepcopy(body), ops)
+        except Exception:  # the library refuses: netpack must too
+            expected = None
+        try:
+            got = apply_ops(body, ops, file=FILE, label=LABEL, resource="r")
+            again = apply_ops(body, ops, file=FILE, label=LABEL, resource="r")
+        except PatchError:
+            got = again = None
+        assert body == pristine, ops
+        assert got == expected and again == expected, ops
+        outcomes.add(got is None)
+    assert outcomes == {True, False}
 
 
 # --- parsing operations ------------------------------------------------------------------
@@ -1009,3 +1108,14 @@ def test_oracle_targets_kustomize_ignores(
     with pytest.raises(NetpackError):
         netpack_build(tmp_path)
     kustomize(kubectl, tmp_path)  # builds: the patch is silently ignored
+
+
+def test_oracle_a_move_counts_its_target_after_the_removal(kubectl: str, tmp_path: Path) -> None:
+    body = {**_doc(HEAD), "spec": {"l": ["v", {"n": 1}, {"n": 2}], "m": [1, 2, 3]}}
+    ops = [
+        {"op": "move", "from": "/spec/l/0", "path": "/spec/l/1/x"},
+        {"op": "move", "from": "/spec/m/0", "path": "/spec/m/2"},
+    ]
+    _write_kustomization(tmp_path, yaml.safe_dump(body), [({"kind": "DaemonSet"}, ops)])
+    expected = list(yaml.safe_load_all(kustomize(kubectl, tmp_path)))
+    assert netpack_build(tmp_path) == expected

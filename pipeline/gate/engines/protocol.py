@@ -30,7 +30,7 @@ class TestOutcome:
     file: str  # the module that defines it
     status: str
     message: str = ""
-    duration_ns: int = 0
+    duration_ns: int = 0  # its share of the evaluation that ran it (tests may run together)
 
 
 class Engine(Protocol):

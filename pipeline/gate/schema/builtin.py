@@ -158,7 +158,7 @@ _SUBTREES_MAX = 50_000  # entries; each holds a part of a body
 def remembering(table: dict[Any, Any] | None) -> Iterator[None]:
     """Within it, ``$ref`` results are kept in ``table`` by (release, ref, part identity).
 
-    Copy-on-write patching (``pipeline.kustomize.jsonpatch``) leaves a cluster's objects
+    Copy-on-write patching (``pipeline.kustomize.rfc6902``) leaves a cluster's objects
     sharing every untouched part with the overlay's build, so a value-patched
     DaemonSet is checked again only along the paths the values changed.  Parts
     of bodies never change in place (``pipeline.model``); each entry holds its
