@@ -64,14 +64,14 @@ def _add_context(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "context", help="print a cluster's context: the data.netpack document the gate reads"
     )
-    p.add_argument("cluster", type=Path, metavar="CLUSTER_FILE")
+    p.add_argument("cluster", type=Path, metavar="CLUSTER_FILE", help="a cluster file")
     add_pack(p)
     p.set_defaults(func=_context)
 
 
 def _add_ops(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("ops", help="print a cluster's effective patches as a kustomization.yaml")
-    p.add_argument("cluster", type=Path, metavar="CLUSTER_FILE")
+    p.add_argument("cluster", type=Path, metavar="CLUSTER_FILE", help="a cluster file")
     p.add_argument(
         "--relative-to",
         type=Path,
