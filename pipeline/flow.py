@@ -73,6 +73,7 @@ from pipeline.review.diff import diff_trees
 from pipeline.review.diff import exit_code as diff_exit_code
 from pipeline.review.format import format_json, format_markdown, format_text
 from pipeline.review.published import published_bodies, review_publish
+from pipeline.terminal import use_color
 from pipeline.values.cluster import find_pack, read_cluster_file, read_name, unique_names
 from pipeline.values.patches import set_values as apply_values
 
@@ -425,7 +426,8 @@ def _render_publish(
     )
     tally = Tally(fold=options.report.format == "stdout")
     empty: list[str] = []
-    progress = Progress(len(clusters), quiet=options.report.quiet)
+    # --quiet: the publish's own summary is the one line
+    progress = Progress(len(clusters), quiet=options.report.quiet, summary=not options.report.quiet)
     for found in render_fleet(clusters, settings, options.jobs) if clusters else ():
         tally.add(found.results)
         progress.update(found.name, "FAILED" if found.failed else "ok", found.failed)
@@ -462,10 +464,11 @@ def _commit_and_report(
     mark = time.perf_counter()
     # A machine-readable gate report owns stdout; the diff and summary then go to stderr.
     human = sys.stdout if options.report.format == "stdout" else sys.stderr
-    human.write(
-        review_publish(target, outcome, fleet, color=human.isatty() and options.report.color)
-    )
-    print(summary(target, outcome), file=human)
+    if not options.report.quiet:
+        human.write(
+            review_publish(target, outcome, fleet, color=use_color(human, options.report.color))
+        )
+    print(summary(target, outcome, names=not options.report.quiet), file=human)
     timings["report"] = time.perf_counter() - mark
     return EXIT_OK
 
@@ -484,7 +487,7 @@ def run_diff(options: DiffOptions) -> int:
     elif options.format == "markdown":
         sys.stdout.write(format_markdown(changes, limit=options.limit))
     else:
-        color = sys.stdout.isatty() and options.color
+        color = use_color(sys.stdout, options.color)
         sys.stdout.write(format_text(changes, color=color, limit=options.limit))
     return diff_exit_code(changes)
 
@@ -493,9 +496,10 @@ def run_diff(options: DiffOptions) -> int:
 
 
 def report_gate(results: list[CheckResult], report: Report, stream: TextIO) -> int:
-    """Print the gate's report (nothing with ``quiet`` when it passed); its exit code."""
+    """Print the gate's report (nothing with ``quiet`` when it passed); its exit code.
+    Colours only on a terminal, as ``pipeline.terminal.use_color`` decides."""
     code = exit_code(results, fail_on_warn=report.fail_on_warn)
-    text = render_report(results, report.format, color=report.color)
+    text = render_report(results, report.format, color=use_color(stream, report.color))
     if text and not (report.quiet and code == EXIT_OK):
         stream.write(text)
     return code
