@@ -75,6 +75,7 @@ from pipeline.review.format import format_json, format_markdown, format_text
 from pipeline.review.published import published_bodies, review_publish
 from pipeline.terminal import use_color
 from pipeline.values.cluster import find_pack, read_cluster_file, read_name, unique_names
+from pipeline.values.hints import for_cluster_file
 from pipeline.values.patches import set_values as apply_values
 
 # --- 1. select, 2. read ---
@@ -135,13 +136,13 @@ def gate(
     memo: Memo | None = None,
     seconds: dict[str, float] | None = None,
 ) -> ResourceList:
-    """Stage 5: schema results, then policy results, for every resource (``seconds``
-    gets the time of each part)."""
+    """Stage 5: schema results, then policy results, for every resource, their fix hints
+    in the cluster file's keys (``seconds`` gets the time of each part)."""
     assert found.context is not None
     results = with_gate.check(
         found.name, found.resources, found.context, memo=memo, seconds=seconds
     )
-    return replace(found, results=tuple(results))
+    return replace(found, results=tuple(for_cluster_file(results)))
 
 
 def serialise(found: ResourceList, memo: Memo | None = None) -> ResourceList:

@@ -149,7 +149,7 @@ def _palette(reader: FieldReader, raw: object, key: str) -> Values:
 
 # Env names that a value key owns: setting them through env.* would fight the key.
 # IP_AUTODETECTION_METHOD is the exception: Palette profiles set it through env.
-_OWNED = {
+OWNED_ENV = {
     "CALICO_IPV4POOL_IPIP": "encapsulationType/encapsulationMode",
     "CALICO_IPV4POOL_VXLAN": "encapsulationType/encapsulationMode",
     "CALICO_IPV4POOL_CIDR": "calicoNetworkCIDR",
@@ -162,8 +162,8 @@ _OWNED = {
 def _check_consistency(reader: FieldReader, values: Values, key: str) -> None:
     for name, _ in values.node_env:
         env_key = f"{key}.env.calicoNode.{name}"
-        if name in _OWNED:
-            raise reader.fail(env_key, f"set it with {_OWNED[name]} instead")
+        if name in OWNED_ENV:
+            raise reader.fail(env_key, f"set it with {OWNED_ENV[name]} instead")
         if name == "IP_AUTODETECTION_METHOD" and values.ip_autodetection_method:
             raise reader.fail(env_key, "set it once: ipAutodetectionMethod sets it too")
     if values.etcd_endpoints is not None and values.datastore != "etcd":
