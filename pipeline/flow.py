@@ -31,7 +31,7 @@ from typing import Any, NamedTuple, TextIO
 
 import yaml
 
-from pipeline.errors import EXIT_OK, InputError
+from pipeline.errors import EXIT_OK, InputError, NetpackError, Problems, ValuesError, raise_all
 from pipeline.gate.check import Gate, context
 from pipeline.gate.engines.choose import default_engine
 from pipeline.gate.report import render as render_report
@@ -109,8 +109,18 @@ def every_file(selection: Selection) -> list[Path]:
 
 
 def read(files: Sequence[Path], pack: Path | None) -> list[Cluster]:
-    """Every cluster file, read and checked before anything renders; names are unique."""
-    clusters = [read_cluster_file(path, pack) for path in files]
+    """Every cluster file, read and checked before anything renders; names are unique.
+    The bad inputs of all the files are raised together (``Problems``)."""
+    clusters: list[Cluster] = []
+    errors: list[NetpackError] = []
+    for path in files:
+        try:
+            clusters.append(read_cluster_file(path, pack))
+        except Problems as err:
+            errors.extend(err.errors)
+        except (InputError, ValuesError) as err:
+            errors.append(err)
+    raise_all(errors)
     unique_names(clusters)
     return clusters
 

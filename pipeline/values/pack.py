@@ -8,6 +8,7 @@ enum values, malformed or non-canonical CIDRs) and returns one ``Values``;
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pipeline.model.cluster import Values
 from pipeline.values.fields import FieldReader
@@ -58,41 +59,80 @@ def read_values(reader: FieldReader, raw: object) -> Values:
 
 def _netpack(reader: FieldReader, raw: object, key: str) -> Values:
     calico = reader.mapping(raw, key, VALUE_KEYS)
-    images = reader.mapping(calico.get("images"), f"{key}.images", {"registry", "tag"})
-    env = reader.mapping(calico.get("env"), f"{key}.env", {"calicoNode", "calicoKubeControllers"})
+    errors = len(reader.errors)
+    get = reader.attempt  # each value checked on its own: every problem is reported
+    images: dict[str, Any] = get(
+        lambda: reader.mapping(calico.get("images"), f"{key}.images", _IMAGES), {}
+    )
+    env: dict[str, Any] = get(lambda: reader.mapping(calico.get("env"), f"{key}.env", _ENV), {})
     values = Values(
-        encapsulation_type=reader.choice(
-            calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
+        encapsulation_type=get(
+            lambda: reader.choice(
+                calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
+            ),
+            None,
         ),
-        encapsulation_mode=reader.choice(
-            calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
+        encapsulation_mode=get(
+            lambda: reader.choice(
+                calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
+            ),
+            None,
         ),
-        cidr=reader.cidr(calico.get("calicoNetworkCIDR"), f"{key}.calicoNetworkCIDR"),
-        datastore=reader.choice(calico.get("datastore"), f"{key}.datastore", DATASTORES)
+        cidr=get(
+            lambda: reader.cidr(calico.get("calicoNetworkCIDR"), f"{key}.calicoNetworkCIDR"), None
+        ),
+        datastore=get(
+            lambda: reader.choice(calico.get("datastore"), f"{key}.datastore", DATASTORES), None
+        )
         or "kubernetes",
-        etcd_endpoints=_endpoints(reader, calico.get("etcdEndpoints"), f"{key}.etcdEndpoints"),
-        mtu=_mtu(reader, calico.get("mtu"), f"{key}.mtu"),
-        block_size=reader.integer(calico.get("blockSize"), f"{key}.blockSize", 20, 32),
-        ip_autodetection_method=_autodetect(
-            reader, calico.get("ipAutodetectionMethod"), f"{key}.ipAutodetectionMethod"
+        etcd_endpoints=get(
+            lambda: _endpoints(reader, calico.get("etcdEndpoints"), f"{key}.etcdEndpoints"), None
         ),
-        image_registry=_pattern(
-            reader,
-            images.get("registry"),
-            f"{key}.images.registry",
-            _REGISTRY,
-            "a registry host like quay.io or my.registry:5000/mirror",
+        mtu=get(lambda: _mtu(reader, calico.get("mtu"), f"{key}.mtu"), None),
+        block_size=get(
+            lambda: reader.integer(calico.get("blockSize"), f"{key}.blockSize", 20, 32), None
         ),
-        image_tag=_pattern(
-            reader, images.get("tag"), f"{key}.images.tag", _IMAGE_TAG, "an image tag like v3.30.7"
+        ip_autodetection_method=get(
+            lambda: _autodetect(
+                reader, calico.get("ipAutodetectionMethod"), f"{key}.ipAutodetectionMethod"
+            ),
+            None,
         ),
-        node_env=reader.env(env.get("calicoNode"), f"{key}.env.calicoNode"),
-        controllers_env=reader.env(
-            env.get("calicoKubeControllers"), f"{key}.env.calicoKubeControllers"
+        image_registry=get(
+            lambda: _pattern(
+                reader,
+                images.get("registry"),
+                f"{key}.images.registry",
+                _REGISTRY,
+                "a registry host like quay.io or my.registry:5000/mirror",
+            ),
+            None,
+        ),
+        image_tag=get(
+            lambda: _pattern(
+                reader,
+                images.get("tag"),
+                f"{key}.images.tag",
+                _IMAGE_TAG,
+                "an image tag like v3.30.7",
+            ),
+            None,
+        ),
+        node_env=get(lambda: reader.env(env.get("calicoNode"), f"{key}.env.calicoNode"), ()),
+        controllers_env=get(
+            lambda: reader.env(
+                env.get("calicoKubeControllers"), f"{key}.env.calicoKubeControllers"
+            ),
+            (),
         ),
     )
-    _check_consistency(reader, values, key)
+    if len(reader.errors) == errors:  # the values are whole: how they fit together
+        _check_consistency(reader, values, key)
     return values
+
+
+_IMAGES = {"registry", "tag"}
+_ENV = {"calicoNode", "calicoKubeControllers"}
 
 
 def _palette(reader: FieldReader, raw: object, key: str) -> Values:
