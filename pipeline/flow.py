@@ -338,7 +338,8 @@ def run_render(options: RenderOptions) -> int:
     Clusters stream through the workers into a staging directory, so memory holds
     one cluster at a time; the staged files move into place after the last
     cluster passed the gate.  Without ``output`` the one cluster is streamed to
-    stdout, and the report goes to stderr.
+    stdout, and the report goes to stderr; with ``check`` nothing is written but
+    the report (on stdout).
     """
     clusters = read(select(options.selection), options.selection.pack)
     settings = options.gate.resolved(clusters[0].pack)
@@ -350,17 +351,20 @@ def run_render(options: RenderOptions) -> int:
         for found in render_fleet(clusters, settings, options.jobs):
             tally.add(found.results)
             progress.update(found.name, "FAILED" if found.failed else "ok", found.failed)
+            if options.check:
+                continue
             if staging is None:
                 streamed = b"---\n".join(file.data for file in found.files)
             elif not found.failed:
                 for file in found.files:
                     staging.write(f"{found.name}/{file.name}", file.data)
         progress.close()
-        code = report_gate(tally.results, options.report, sys.stdout if staging else sys.stderr)
+        streaming = staging is None and not options.check
+        code = report_gate(tally.results, options.report, sys.stderr if streaming else sys.stdout)
         if code == EXIT_OK:
             if staging is not None:
                 staging.commit()
-            else:
+            elif streaming:
                 sys.stdout.buffer.write(streamed)
     return code
 
