@@ -76,9 +76,9 @@ class ValuesError(NetpackError):
     """A cluster file or its pack values are invalid."""
 
 
-class Problems(NetpackError):
-    """Several bad inputs (the problems of cluster files), reported together: one line
-    each (``lines``), exit 3."""
+class Problems(ValuesError):
+    """Several bad inputs (the problems of cluster files, a missing one among them),
+    reported together: one line each (``lines``), exit 3."""
 
     def __init__(self, errors: Sequence[NetpackError]) -> None:
         super().__init__(f"{len(errors)} problems", file=errors[0].file if errors else "")
