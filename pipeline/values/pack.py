@@ -137,10 +137,60 @@ _ENV = {"calicoNode", "calicoKubeControllers"}
 
 def _palette(reader: FieldReader, raw: object, key: str) -> Values:
     calico = reader.mapping(raw, key, _PALETTE)
-    if reader.string(calico.get("ipamType"), f"{key}.ipamType") not in (None, "calico-ipam"):
-        raise reader.fail(f"{key}.ipamType", "only calico-ipam is supported by this pack")
-    if str(calico.get("microk8s", "false")).lower() != "false":
-        raise reader.fail(f"{key}.microk8s", "microk8s is not supported by this pack")
+    errors = len(reader.errors)
+    get = reader.attempt  # each setting checked on its own: every problem is reported
+    get(lambda: _palette_platform(reader, calico, key), None)
+    images: dict[str, Any] = get(
+        lambda: reader.mapping(
+            calico.get("images"), f"{key}.images", {"cni", "node", "kubecontroller"}
+        ),
+        {},
+    )
+    env: dict[str, Any] = get(lambda: reader.mapping(calico.get("env"), f"{key}.env", _ENV), {})
+    no_env: tuple[tuple[str, str], ...] = ()
+    node_env = dict(get(lambda: reader.env(env.get("calicoNode"), f"{key}.env.calicoNode"), no_env))
+    cidr = get(lambda: _palette_cidr(reader, calico, node_env, key), None)
+    component = {"cni": "cni", "node": "node", "kubecontroller": "kube-controllers"}
+    picked = get(
+        lambda: tuple(
+            (component[name], ref)
+            for name in sorted(images)
+            if (ref := reader.string(images[name], f"{key}.images.{name}")) is not None
+        ),
+        no_env,
+    )
+    values = Values(
+        encapsulation_type=get(
+            lambda: reader.choice(
+                calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
+            ),
+            None,
+        ),
+        encapsulation_mode=get(
+            lambda: reader.choice(
+                calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
+            ),
+            None,
+        ),
+        cidr=cidr,
+        images=picked,
+        node_env=tuple(sorted(node_env.items())),
+        controllers_env=get(
+            lambda: reader.env(
+                env.get("calicoKubeControllers"), f"{key}.env.calicoKubeControllers"
+            ),
+            no_env,
+        ),
+    )
+    if len(reader.errors) == errors:  # the values are whole: how they fit together
+        _check_consistency(reader, values, key)
+    return values
+
+
+def _palette_platform(reader: FieldReader, calico: dict[str, Any], key: str) -> None:
+    """Palette settings this pack supports in one way only: IPAM and no microk8s."""
+    reader.attempt(lambda: _palette_ipam_type(reader, calico, key), None)
+    reader.attempt(lambda: _palette_microk8s(reader, calico, key), None)
     ipam = reader.mapping(
         calico.get("calico_ipam"), f"{key}.calico_ipam", {"assign_ipv4", "assign_ipv6"}
     )
@@ -148,11 +198,23 @@ def _palette(reader: FieldReader, raw: object, key: str) -> Values:
         raise reader.fail(
             f"{key}.calico_ipam", "only assign_ipv4: true, assign_ipv6: false is supported"
         )
-    images = reader.mapping(
-        calico.get("images"), f"{key}.images", {"cni", "node", "kubecontroller"}
-    )
-    env = reader.mapping(calico.get("env"), f"{key}.env", {"calicoNode", "calicoKubeControllers"})
-    node_env = dict(reader.env(env.get("calicoNode"), f"{key}.env.calicoNode"))
+
+
+def _palette_ipam_type(reader: FieldReader, calico: dict[str, Any], key: str) -> None:
+    if reader.string(calico.get("ipamType"), f"{key}.ipamType") not in (None, "calico-ipam"):
+        raise reader.fail(f"{key}.ipamType", "only calico-ipam is supported by this pack")
+
+
+def _palette_microk8s(reader: FieldReader, calico: dict[str, Any], key: str) -> None:
+    if str(calico.get("microk8s", "false")).lower() != "false":
+        raise reader.fail(f"{key}.microk8s", "microk8s is not supported by this pack")
+
+
+def _palette_cidr(
+    reader: FieldReader, calico: dict[str, Any], node_env: dict[str, str], key: str
+) -> str | None:
+    """The pool CIDR: calicoNetworkCIDR, or env.calicoNode.CALICO_IPV4POOL_CIDR (popped
+    from ``node_env``); both must agree."""
     cidr = reader.cidr(calico.get("calicoNetworkCIDR"), f"{key}.calicoNetworkCIDR")
     env_cidr = node_env.pop("CALICO_IPV4POOL_CIDR", None)
     if env_cidr is not None:
@@ -163,28 +225,7 @@ def _palette(reader: FieldReader, raw: object, key: str) -> Values:
                 f"{env_cidr} contradicts calicoNetworkCIDR {cidr}",
             )
         cidr = env_cidr
-    component = {"cni": "cni", "node": "node", "kubecontroller": "kube-controllers"}
-    picked = tuple(
-        (component[name], ref)
-        for name in sorted(images)
-        if (ref := reader.string(images[name], f"{key}.images.{name}")) is not None
-    )
-    values = Values(
-        encapsulation_type=reader.choice(
-            calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
-        ),
-        encapsulation_mode=reader.choice(
-            calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
-        ),
-        cidr=cidr,
-        images=picked,
-        node_env=tuple(sorted(node_env.items())),
-        controllers_env=reader.env(
-            env.get("calicoKubeControllers"), f"{key}.env.calicoKubeControllers"
-        ),
-    )
-    _check_consistency(reader, values, key)
-    return values
+    return cidr
 
 
 # Env names that a value key owns: setting them through env.* would fight the key.

@@ -112,3 +112,36 @@ def test_the_cli_prints_one_line_per_problem_and_writes_nothing(tmp_path: Path) 
     lines = proc.stderr.splitlines()
     assert len(lines) == 7 and all(line.startswith("netpack: error: c.yaml ") for line in lines)
     assert not out.exists()
+
+
+def test_every_problem_of_palette_values_too(tmp_path: Path) -> None:
+    text = (
+        "name: c\ncloud: aws\n" + GOOD_K8S + "values:\n  manifests:\n    calico:\n"
+        "      ipamType: host-local\n      microk8s: 'true'\n"
+        "      calicoNetworkCIDR: 10.1.0.0/16\n"
+        "      env: {calicoNode: {CALICO_IPV4POOL_CIDR: 10.2.0.0/16}}\n"
+        "      encapsulationMode: Sometimes\n      imgaes: {}\n"
+    )
+    with pytest.raises(Problems) as err:
+        read_cluster(_write(tmp_path, "c.yaml", text), ROOT, "c.yaml")
+    key = "c.yaml values.manifests.calico"
+    assert err.value.lines() == [
+        f"{key}.imgaes: unknown key; did you mean 'images'? (known: calicoNetworkCIDR, calico_ipam, encapsulationMode, encapsulationType, env, images, ipamType, microk8s)",
+        f"{key}.ipamType: only calico-ipam is supported by this pack",
+        f"{key}.microk8s: microk8s is not supported by this pack",
+        f"{key}.env.calicoNode.CALICO_IPV4POOL_CIDR: 10.2.0.0/16 contradicts calicoNetworkCIDR 10.1.0.0/16",
+        f"{key}.encapsulationMode: 'Sometimes' is not one of Always, CrossSubnet, Never",
+    ]
+
+
+def test_a_reader_that_does_not_collect_still_raises_at_once() -> None:
+    """Fail closed: without collect=True nothing is only recorded."""
+    from pipeline.values.fields import FieldReader
+    from pipeline.values.pack import read_values
+
+    reader = FieldReader("f.yaml")
+    with pytest.raises(ValuesError, match="ipamType: only calico-ipam"):
+        read_values(reader, {"manifests": {"calico": {"ipamType": "x", "microk8s": True}}})
+    with pytest.raises(ValuesError, match=r"values\.calico\.MTU: unknown key"):
+        read_values(reader, {"calico": {"MTU": 1, "mtuu": 2}})
+    assert reader.errors == []
