@@ -1,8 +1,8 @@
 """A generated fleet for benchmarks and tests: N valid cluster files from a seed.
 
 Clusters cycle through every cloud overlay and both datastores; each gets its own
-podCIDR (a /23 of 100.64.0.0/10, room for 8,192) and its own service range (a /25
-of 172.16.0.0/12, room for 8,192), so no two overlap and none overlaps a pool.
+podCIDR (a /24 of 100.64.0.0/10, room for 16,384) and its own service range (a /26
+of 172.16.0.0/12, room for 16,384), so no two overlap and none overlaps a pool.
 Values are drawn from ``random.Random(seed)`` within what the policy gate
 accepts for that cloud, so every generated cluster renders and passes the gate.
 The same ``(n, seed)`` always gives the same files.
@@ -15,7 +15,7 @@ import random
 from pathlib import Path
 
 CLOUDS = ("aws", "vmware", "azure", "gcp", "openstack", "baremetal")
-MAX_CLUSTERS = 8192
+MAX_CLUSTERS = 16384
 _PODS = ipaddress.IPv4Network("100.64.0.0/10")
 _SERVICES = ipaddress.IPv4Network("172.16.0.0/12")
 # Modes each cloud's gate accepts for its default encapsulation (policies/data/clouds.yaml);
@@ -42,14 +42,14 @@ def cluster_name(index: int) -> str:
 def cluster_yaml(index: int, rng: random.Random) -> str:
     """The cluster file of fleet member ``index`` (0-based)."""
     cloud = CLOUDS[index % len(CLOUDS)]
-    pod = _subnet(_PODS, 23, index)
+    pod = _subnet(_PODS, 24, index)
     lines = [
         f"name: {cluster_name(index)}",
         f"cloud: {cloud}",
         "kubernetes:",
         f'  version: "1.{rng.choice((30, 31, 32, 33))}"',
         f"  podCIDR: {pod}",
-        f"  serviceClusterIpRange: {_subnet(_SERVICES, 25, index)}",
+        f"  serviceClusterIpRange: {_subnet(_SERVICES, 26, index)}",
         "values:",
         "  calico:",
         f"    calicoNetworkCIDR: {pod}",

@@ -14,7 +14,7 @@ Stages 3-6 take one cluster's ``ResourceList`` to the next (``render_cluster``);
 ``render_fleet`` runs them for many clusters, serially or in worker processes,
 in the clusters' order.  The commands put the stages together: ``render`` is
 1-6 and writes the files (``run_render``), ``publish`` is 1-9 (``run_publish``),
-``diff`` is 1-4 and compares with the deploy repo (``run_diff``).  They take
+``diff`` is 1-5 and compares with the deploy repo (``run_diff``).  They take
 typed options (``pipeline.options``); the CLI only parses arguments into them.
 """
 
@@ -31,7 +31,15 @@ from typing import Any, NamedTuple, TextIO
 
 import yaml
 
-from pipeline.errors import EXIT_OK, InputError, NetpackError, Problems, ValuesError, raise_all
+from pipeline.errors import (
+    EXIT_OK,
+    InputError,
+    NetpackError,
+    Problems,
+    UsageError,
+    ValuesError,
+    raise_all,
+)
 from pipeline.gate.check import Gate, context
 from pipeline.gate.engines.choose import default_engine
 from pipeline.gate.report import render as render_report
@@ -55,12 +63,32 @@ from pipeline.options import (
 )
 from pipeline.pool import ordered_map
 from pipeline.progress import Progress
-from pipeline.publish.commit import CommitOptions, Fleet, published_digests, summary
+from pipeline.publish.commit import (
+    CommitOptions,
+    Fleet,
+    published_digests,
+    published_index,
+    summary,
+)
 from pipeline.publish.commit import publish as commit
 from pipeline.publish.git import object_id
-from pipeline.publish.incremental import inputs_digest
-from pipeline.publish.layout import manifest_files
-from pipeline.publish.provenance import PolicySet, provenance, read_source, values_digest
+from pipeline.publish.incremental import (
+    file_digest,
+    forget,
+    in_pack,
+    inputs_digest,
+    shared_digest,
+)
+from pipeline.publish.index import DeployIndex
+from pipeline.publish.index import Entry as IndexEntry
+from pipeline.publish.layout import ControllerFiles, controller_files, manifest_files
+from pipeline.publish.provenance import (
+    PolicySet,
+    Source,
+    provenance,
+    read_source,
+    values_digest,
+)
 from pipeline.publish.repo import DeployError, Target, cache_home, open_target
 from pipeline.publish.shard import (
     parse_shard,
@@ -73,6 +101,7 @@ from pipeline.review.diff import diff_trees
 from pipeline.review.diff import exit_code as diff_exit_code
 from pipeline.review.format import format_json, format_markdown, format_text
 from pipeline.review.published import published_bodies, review_publish
+from pipeline.review.summary import Verdict, summarise
 from pipeline.terminal import use_color
 from pipeline.values.cluster import find_pack, read_cluster_file, read_name, unique_names
 from pipeline.values.hints import for_cluster_file
@@ -222,6 +251,7 @@ class Timings:
     """Seconds per stage, summed over the clusters of a run (and its workers)."""
 
     STAGES = ("read", "build", "values", "schemas", "policies", "serialise", "commit", "report")
+    WORKER = STAGES[1:6]  # the stages a worker runs for each cluster
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = dict.fromkeys(self.STAGES, 0.0)
@@ -375,29 +405,59 @@ def run_publish(options: PublishOptions, timings: dict[str, float] | None = None
     ``timings`` receives seconds per phase (read, render_gate, commit, report)."""
     timings = {} if timings is None else timings
     start = time.perf_counter()
+    forget()  # the pack's tree digests, as they are now
     if options.from_stage:  # the shards were rendered and gated already
         fleet = staged_fleet(options.from_stage, applicationset=options.deploy.applicationset)
         return _commit_and_report(options, open_deploy_repo(options.deploy), fleet, timings)
     every = every_file(options.selection)
     files = select(options.selection)
-    clusters = read(files, options.selection.pack)
-    pack = clusters[0].pack if clusters else find_pack(every[0], options.selection.pack)
+    pack = find_pack(files[0] if files else every[0], options.selection.pack)
     settings = options.gate.resolved(pack)
     policy = PolicySet.of(settings.policies, settings.data, settings.engine or default_engine())
+    source = read_source(pack)
+    shared = shared_digest(pack, policy.digest)
+    data = {path: path.read_bytes() for path in files}
     target: Target | None = None
-    kept: set[str] = set()
+    index = None
     if options.stage is None:
         target = open_deploy_repo(options.deploy)
-        if not options.full:
-            kept = unchanged(target, clusters, policy, _outputs(options))
+        index = published_index(target) if not options.full else None
+    # Unchanged since the last publish (not rendered): first what the index shows without
+    # parsing the file, then what the inputs digests of the files read show.
+    kept, found = kept_by_index(index, shared, files, data, source)
+    to_read = [p for p in files if p not in found]
+    clusters = read(to_read, options.selection.pack)
+    sources = {
+        c.name: (source.relative(path), file_digest(data[path]))
+        for path, c in zip(to_read, clusters, strict=True)
+        if in_pack(c)
+    }
+    for cluster in clusters:
+        if cluster.name in kept:
+            raise InputError(
+                f"cluster name {cluster.name!r} is used by {kept[cluster.name].file} too",
+                file=cluster.file,
+                operation="read",
+            )
+    published: dict[str, str] | None = None
+    if target is not None:
+        names = set(kept) | {c.name for c in clusters}
+        if options.deploy.applicationset and len(files) < len(every):
+            names |= published_names(every)
+        check_controllers(options.deploy, target, names)
+    if target is not None and not options.full:
+        published = index.inputs() if index else published_digests(target)
+        kept.update(unchanged(clusters, published, policy, sources))
     timings["read"] = time.perf_counter() - start
     todo = [c for c in clusters if c.name not in kept]
-    fleet, code = _render_publish(options, todo, settings, policy, pack)
+    fleet, code = _render_publish(options, todo, settings, policy, source, timings)
+    fleet.shared, fleet.sources, fleet.kept_entries = shared, sources, kept
+    fleet.published = published
     # Clusters --changed-since left out are unchanged too: --all must not remove them.
     left_out = (
         published_names(every) - {c.name for c in clusters} if len(files) < len(every) else set()
     )
-    fleet.kept = kept | left_out
+    fleet.kept = set(kept) | left_out
     if kept and not options.report.quiet:
         n = len(kept)
         print(
@@ -427,11 +487,12 @@ def _render_publish(
     clusters: Sequence[Cluster],
     settings: GateSettings,
     policy: PolicySet,
-    pack: Path,
+    source: Source,
+    timings: dict[str, float],
 ) -> tuple[Fleet, int]:
     """Stages 3-6 for the clusters to publish, collected as the deploy repo's files with
-    their provenance; the gate's report printed; its exit code."""
-    source = read_source(pack)
+    their provenance; the gate's report printed; its exit code.  ``timings`` gets the
+    seconds each worker stage took, summed over the clusters."""
     fleet = Fleet(
         [],
         source,
@@ -443,14 +504,16 @@ def _render_publish(
     empty: list[str] = []
     # --quiet: the publish's own summary is the one line
     progress = Progress(len(clusters), quiet=options.report.quiet, summary=not options.report.quiet)
-    for found in render_fleet(clusters, settings, options.jobs) if clusters else ():
+    stages = Timings()
+    for found in render_fleet(clusters, settings, options.jobs, stages) if clusters else ():
         tally.add(found.results)
         progress.update(found.name, "FAILED" if found.failed else "ok", found.failed)
         if not found.files:
             empty.append(found.cluster.file)
-        record = provenance(found.cluster, found.results, source, policy, _outputs(options))
+        record = provenance(found.cluster, found.results, source, policy)
         fleet.add_cluster(found.name, manifest_files(found.name, found.files), record)
     progress.close()
+    timings.update((s, stages.seconds[s]) for s in Timings.WORKER)
     if clusters:
         code = report_gate(tally.results, options.report, sys.stdout)
     else:
@@ -469,6 +532,7 @@ def _commit_and_report(
 ) -> int:
     """Stages 7-9: plan and land one commit (and push), then the diff and a summary."""
     mark = time.perf_counter()
+    fleet.controllers = controllers(options.deploy, target, fleet.applicationset, fleet.flux)
     try:
         outcome = commit(target, fleet, CommitOptions(options.deploy.author, options.deploy.sign))
     except OSError as err:  # creating the repo or its cache, the lock file
@@ -484,19 +548,37 @@ def _commit_and_report(
             review_publish(target, outcome, fleet, color=use_color(human, options.report.color))
         )
     print(summary(target, outcome, names=not options.report.quiet), file=human)
+    fleet.store.close()
     timings["report"] = time.perf_counter() - mark
     return EXIT_OK
 
 
 def run_diff(options: DiffOptions) -> int:
-    """``netpack diff``: stages 1-4 against the deploy repo's tip, per resource, exit codes
-    like ``flux diff`` (0 no change, 1 changes).  The gate does not run here."""
+    """``netpack diff``: stages 1-5 against the deploy repo's tip, per resource, exit codes
+    like ``flux diff`` (0 no change, 1 changes).  The gate runs for the summary table's
+    verdict; its findings are shown, not turned into the exit code (``render`` and
+    ``publish`` own that)."""
     clusters = read(every_file(options.selection), options.selection.pack)
-    new = {
-        found.name: [r.body for r in found.resources] for found in render_fleet(clusters, None, 1)
-    }
-    names = None if options.selection.all else set(new)
-    changes = diff_trees(published_bodies(options.deploy, names), new)
+    names = None if options.selection.all else {c.name for c in clusters}
+    old = published_bodies(options.deploy, names)  # a bad deploy repo fails before rendering
+    new: dict[str, list[Body]] = {}
+    verdicts: dict[str, Verdict] = {}
+    with_gate = options.gate.resolved(clusters[0].pack).open()
+    try:
+        builds = Builds()
+        for cluster in clusters:
+            found = render_cluster(cluster, with_gate, builds)
+            new[found.name] = [r.body for r in found.resources]
+            verdicts[found.name] = Verdict.of(found.results)
+    finally:
+        with_gate.close()
+    changes = diff_trees(old, new)
+    pod_cidrs = {c.name: c.pod_cidr for c in clusters}
+    rows = tuple(
+        summarise(name, old.get(name), new.get(name), pod_cidrs.get(name), verdicts.get(name))
+        for name in changes.by_cluster()
+    )
+    changes = replace(changes, summaries=rows)
     if options.format == "json":
         sys.stdout.write(format_json(changes))
     elif options.format == "markdown":
@@ -525,21 +607,73 @@ def open_deploy_repo(deploy: DeployOptions) -> Target:
     return open_target(deploy.repo, deploy.branch, push=deploy.push, cache_home=cache_home())
 
 
+def kept_by_index(
+    index: DeployIndex | None,
+    shared: str,
+    files: Sequence[Path],
+    data: Mapping[Path, bytes],
+    source: Source,
+) -> tuple[dict[str, IndexEntry], set[Path]]:
+    """The clusters the deploy index says are unchanged, and their files: same shared
+    inputs, a file with the sha256 recorded for it (``publish.index``)."""
+    kept: dict[str, IndexEntry] = {}
+    paths: set[Path] = set()
+    if index is None or index.shared != shared:
+        return kept, paths
+    by_file = index.by_file()
+    for path in files:
+        hit = by_file.get(source.relative(path))
+        if hit is not None and hit[1].file_digest == file_digest(data[path]):
+            kept[hit[0]] = hit[1]
+            paths.add(path)
+    return kept, paths
+
+
 def unchanged(
-    target: Target, clusters: Sequence[Cluster], policy: PolicySet, outputs: str
-) -> set[str]:
+    clusters: Sequence[Cluster],
+    published: Mapping[str, str],
+    policy: PolicySet,
+    sources: Mapping[str, tuple[str, str]],
+) -> dict[str, IndexEntry]:
     """Clusters whose inputs digest equals the one published: no need to render them."""
-    published = published_digests(target)
-    return {
-        c.name
-        for c in clusters
-        if published.get(c.name) == inputs_digest(c, values_digest(c), policy.digest, outputs)
-    }
+    kept = {}
+    for c in clusters:
+        digest = inputs_digest(c, values_digest(c), policy.digest)
+        if published.get(c.name) == digest:
+            file, sha = sources.get(c.name, (None, None))
+            kept[c.name] = IndexEntry(digest, file, sha)
+    return kept
 
 
-def _outputs(options: PublishOptions) -> str:
-    """Publish options that change a cluster's files, for the inputs digest."""
-    return "flux" if options.deploy.flux else ""
+def check_controllers(deploy: DeployOptions, target: Target, names: set[str]) -> None:
+    """Refuse, before anything renders or is created, a URL no controller can clone and
+    an ``--argocd-destination`` for a cluster neither in ``names`` nor published."""
+    if controllers(deploy, target) is None or not deploy.applicationset:
+        return
+    unknown = {cluster for cluster, _ in deploy.controllers.destinations} - names
+    if unknown:
+        unknown -= set(published_digests(target))
+    if unknown:
+        raise UsageError(
+            f"--argocd-destination {sorted(unknown)[0]}=...: no such cluster in the deploy repo"
+        )
+
+
+def controllers(
+    deploy: DeployOptions,
+    target: Target,
+    applicationset: bool | None = None,
+    flux: bool | None = None,
+) -> ControllerFiles | None:
+    """The Argo CD / Flux files this publish writes (``deploy``'s flags unless given)."""
+    return controller_files(
+        deploy.controllers,
+        remote=target.remote,
+        branch=target.branch,
+        applicationset=deploy.applicationset if applicationset is None else applicationset,
+        flux=deploy.flux if flux is None else flux,
+        shown=target.shown,
+    )
 
 
 def published_names(every: Sequence[Path]) -> set[str]:

@@ -75,6 +75,29 @@ class RenderOptions:
 
 
 @dataclass(frozen=True)
+class Controllers:
+    """What the Argo CD / Flux objects of a publish say (``--argocd-*``, ``--flux-*``).
+
+    ``repo_url`` None: the deploy repo's push URL when it is one; ``revision`` None:
+    the deploy branch.  ``destinations`` maps a cluster to an Argo CD destination: a
+    server URL (``scheme://``) or a cluster name (default: the cluster's own name).
+    """
+
+    repo_url: str | None = None
+    revision: str | None = None
+    argocd_project: str = "default"
+    argocd_namespace: str = "argocd"
+    destination_namespace: str = "kube-system"
+    destinations: tuple[tuple[str, str], ...] = ()
+    flux_namespace: str = "flux-system"
+    flux_source: str = "netpack-deploy"
+    flux_secret: str | None = None
+    flux_wait: bool = False
+    interval: str = "10m"
+    timeout: str = "5m"
+
+
+@dataclass(frozen=True)
 class DeployOptions:
     """The deploy repo and what a publish writes there besides the clusters' files."""
 
@@ -85,6 +108,7 @@ class DeployOptions:
     sign: bool = False
     applicationset: bool = False
     flux: bool = False
+    controllers: Controllers = Controllers()
 
 
 @dataclass(frozen=True)
@@ -106,3 +130,4 @@ class DiffOptions:
     format: str = "text"  # text | markdown | json
     limit: int = 65536
     color: bool = True
+    gate: GateSettings = GateSettings()  # the verdict in the summary table

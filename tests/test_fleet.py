@@ -50,5 +50,5 @@ def test_every_generated_cluster_passes_the_gate(tmp_path: Path) -> None:
 
 
 def test_size_is_bounded() -> None:
-    with pytest.raises(ValueError, match="1 to 8192"):
+    with pytest.raises(ValueError, match="1 to 16384"):
         generate(0)

@@ -3,8 +3,9 @@
 Per resource (added, changed, removed), semantic (``pipeline.review.diff``), with
 counts per cluster and in total; unified text (colour on a terminal), Markdown
 for a PR comment or JSON for bots.  Exit codes like ``flux diff``: 0 no change,
-1 changes, 3 (>1) an error.  The gate does not run here: ``render`` and
-``publish`` own the verdict; this shows what a publish would change.
+1 changes, 3 (>1) an error.  Each changed cluster's Calico settings and gate
+verdict come first; the verdict is shown, not turned into the exit code
+(``render`` and ``publish`` own that).
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pipeline.cli.arguments import add_pack, selection
+from pipeline.cli.arguments import add_pack, gate_settings, selection
 from pipeline.errors import UsageError
 
 FORMATS = ("text", "markdown", "json")
 
 DESCRIPTION = """\
-Render clusters (without the gate) and compare them with what the deploy repo's
-branch holds, per resource: added, changed, removed, with counts per cluster and
-in total. Text (coloured on a terminal), Markdown for a pull-request comment, or
-JSON for bots. Exits like flux diff: 0 no change, 1 changes, 3 an error.
+Render clusters and compare them with what the deploy repo's branch holds, per
+resource: added, changed, removed, with counts per cluster and in total. Each
+changed cluster's Calico settings and gate verdict come first; the verdict is
+shown, not turned into the exit code (render and publish own that). Text
+(coloured on a terminal), Markdown for a pull-request comment, or JSON for bots.
+Exits like flux diff: 0 no change, 1 changes, 3 an error.
 
   netpack diff --all --deploy-repo ../deploy
   netpack diff clusters/aws-prod-1.yaml --deploy-repo ../deploy --format markdown
@@ -62,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction[Any], command: str | None = 
         help="cap text and markdown output at N characters (default: 65536)",
     )
     p.add_argument("--no-color", action="store_true", help="no ANSI colours in text output")
+    add_policy_sources(p)
     add_pack(p)
     p.set_defaults(func=run)
 
@@ -76,5 +80,32 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("name the cluster files to publish, or pass --all")
     deploy = DeployOptions(args.deploy_repo, args.branch)
     return run_diff(
-        DiffOptions(selection(args), deploy, args.format, args.limit, not args.no_color)
+        DiffOptions(
+            selection(args), deploy, args.format, args.limit, not args.no_color, gate_settings(args)
+        )
     )
+
+
+def add_policy_sources(parser: argparse.ArgumentParser) -> None:
+    """The gate's policies and engine, for the verdict in the summary table."""
+    from pipeline.gate.engines.choose import ENGINE_NAMES
+
+    add = parser.add_argument
+    add(
+        "-p",
+        "--policy",
+        type=Path,
+        action="append",
+        metavar="PATH",
+        help="Rego policies for the verdict (repeatable; default: <pack>/policies)",
+    )
+    add(
+        "-d",
+        "--data",
+        type=Path,
+        action="append",
+        metavar="PATH",
+        help="policy data (repeatable; default: <pack>/policies/data)",
+    )
+    add("--engine", choices=ENGINE_NAMES, help="Rego engine (default: embedded OPA)")
+    add("--opa-url", metavar="URL", help="OPA server for --engine opa-server")

@@ -18,7 +18,7 @@ from pipeline.cli.arguments import add_gate, add_pack, gate_settings, jobs, repo
 from pipeline.errors import UsageError
 
 if TYPE_CHECKING:
-    from pipeline.options import PublishOptions
+    from pipeline.options import Controllers, PublishOptions
 
 # Everything heavy is imported inside the handler: registering the command
 # must cost `netpack build` nothing at start-up.
@@ -92,11 +92,99 @@ def register(subparsers: argparse._SubParsersAction[Any], command: str | None = 
     add(
         "--flux-kustomizations",
         action="store_true",
-        help="also write clusters/<cluster>/flux-kustomization.yaml",
+        help="also write flux/<cluster>/calico/: a Flux GitRepository and a Kustomization"
+        " applying clusters/<cluster>/calico (bootstrap Flux at flux/<cluster>)",
     )
+    add_controllers(p)
     add_pack(p)
     add_gate(p)
     p.set_defaults(func=run)
+
+
+def add_controllers(parser: argparse.ArgumentParser) -> None:
+    """What the ApplicationSet and the Flux objects say."""
+    group = parser.add_argument_group("Argo CD and Flux objects")
+    add = group.add_argument
+    add(
+        "--repo-url",
+        metavar="URL",
+        help="the URL Argo CD and Flux clone the deploy repo from"
+        " (default: the --deploy-repo URL; required when that is a local path)",
+    )
+    add("--revision", metavar="BRANCH", help="the branch they follow (default: --branch)")
+    add(
+        "--argocd-project",
+        default="default",
+        metavar="NAME",
+        help="the Applications' Argo CD project (default: default)",
+    )
+    add(
+        "--argocd-namespace",
+        default="argocd",
+        metavar="NS",
+        help="the ApplicationSet's namespace (default: argocd)",
+    )
+    add(
+        "--argocd-destination",
+        action="append",
+        default=[],
+        metavar="CLUSTER=SERVER_OR_NAME",
+        help="deploy CLUSTER to this Argo CD destination: a server URL (https://...) or a"
+        " cluster name (repeatable; default: the Argo CD cluster named like the cluster)",
+    )
+    add(
+        "--destination-namespace",
+        default="kube-system",
+        metavar="NS",
+        help="the Applications' destination namespace (default: kube-system)",
+    )
+    add(
+        "--flux-namespace",
+        default="flux-system",
+        metavar="NS",
+        help="namespace of the Flux objects (default: flux-system)",
+    )
+    add(
+        "--flux-source",
+        default="netpack-deploy",
+        metavar="NAME",
+        help="the GitRepository's name (default: netpack-deploy; flux-system: reuse the"
+        " bootstrap's own source, none written)",
+    )
+    add("--flux-secret", metavar="NAME", help="the GitRepository's secretRef (credentials)")
+    add(
+        "--flux-wait",
+        action="store_true",
+        help="Flux waits for every object (spec.wait) instead of health-checking the"
+        " calico-node DaemonSet and calico-kube-controllers Deployment",
+    )
+
+
+def controllers(args: argparse.Namespace) -> Controllers:
+    """``--repo-url``, ``--argocd-*``, ``--flux-*`` as the flow's ``Controllers``."""
+    from pipeline.options import Controllers
+
+    destinations = []
+    for text in args.argocd_destination:
+        cluster, sep, where = text.partition("=")
+        if not (sep and cluster and where):
+            raise UsageError(f"--argocd-destination {text}: write it as CLUSTER=SERVER_OR_NAME")
+        destinations.append((cluster, where))
+    names = [cluster for cluster, _ in destinations]
+    if len(set(names)) != len(names):
+        raise UsageError("--argocd-destination: a cluster is mapped twice")
+    return Controllers(
+        repo_url=args.repo_url,
+        revision=args.revision,
+        argocd_project=args.argocd_project,
+        argocd_namespace=args.argocd_namespace,
+        destination_namespace=args.destination_namespace,
+        destinations=tuple(sorted(destinations)),
+        flux_namespace=args.flux_namespace,
+        flux_source=args.flux_source,
+        flux_secret=args.flux_secret,
+        flux_wait=args.flux_wait,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,6 +218,7 @@ def options(args: argparse.Namespace) -> PublishOptions:
         args.sign,
         args.argocd_applicationset,
         args.flux_kustomizations,
+        controllers(args),
     )
     return PublishOptions(
         selection(args),

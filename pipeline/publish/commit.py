@@ -1,7 +1,7 @@
 """A publish: what changes in the deploy repo, and the one commit that lands.
 
 A publish never writes into a checkout and then commits it. It stores the
-blobs (``git fast-import``), builds the new tree in a temporary index, makes
+blobs and the new trees in one pack (``pipeline.publish.pack``), makes
 the commit with ``commit-tree``, then moves the branch with a compare-and-swap
 (``update-ref <new> <old>``) or a plain, never forced, push. Until that one
 step nothing a consumer reads has changed, so a publish killed at any moment
@@ -26,12 +26,15 @@ from typing import Any
 from pipeline.errors import UsageError
 from pipeline.model.resourcelist import File
 from pipeline.publish import git as g
+from pipeline.publish import index as ix
+from pipeline.publish import pack
 from pipeline.publish.git import Entry, Git
 from pipeline.publish.layout import (
     README_MARK,
-    applicationset,
+    ControllerFiles,
     attributes,
-    flux_kustomization,
+    describe_files,
+    legacy_paths,
     readme,
 )
 from pipeline.publish.provenance import Source, provenance_bytes, same_render
@@ -43,14 +46,14 @@ from pipeline.publish.repo import (
     prepared,
     read_json,
 )
+from pipeline.publish.spool import Spool
 from pipeline.publish.tree import (
-    APPLICATIONSET,
     ATTRIBUTES,
     PROVENANCE,
     README,
     Tree,
     cluster_root,
-    flux_path,
+    flux_root,
     provenance_path,
 )
 
@@ -82,7 +85,13 @@ class Fleet:
     flux: bool = False
     applicationset: bool = False
     algorithm: str = "sha1"
-    store: dict[str, bytes] = field(default_factory=dict)  # blob id -> contents
+    store: Spool = field(default_factory=Spool)  # blob id -> contents
+    # For the deploy index (``pipeline.publish.index``):
+    shared: str | None = None  # the shared inputs digest of this publish
+    sources: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (file, sha256)
+    kept_entries: dict[str, ix.Entry] = field(default_factory=dict)  # kept clusters' entries
+    published: dict[str, str] | None = None  # name -> inputs digest, if read already
+    controllers: ControllerFiles | None = None  # the Argo CD / Flux files, fleet-level
 
     def add_cluster(self, name: str, files: Mapping[str, File], record: dict[str, Any]) -> None:
         """A rendered cluster: its files (deploy-repo path -> file) and provenance record."""
@@ -93,7 +102,7 @@ class Fleet:
         """Keep ``data`` once; return its blob id (``oid``: its sha1 id, known already)."""
         if oid is None or self.algorithm != "sha1":
             oid = g.object_id(data, "blob", self.algorithm)
-        self.store.setdefault(oid, data)
+        self.store.add(oid, data)
         return oid
 
     def rehash(self, algorithm: str) -> None:
@@ -101,7 +110,7 @@ class Fleet:
         if algorithm == self.algorithm:
             return
         renamed = {oid: g.object_id(data, "blob", algorithm) for oid, data in self.store.items()}
-        self.store = {renamed[oid]: data for oid, data in self.store.items()}
+        self.store = self.store.renamed(renamed)
         for cluster in self.clusters:
             cluster.files.update({path: renamed[oid] for path, oid in cluster.files.items()})
         self.algorithm = algorithm
@@ -144,6 +153,9 @@ def plan(git: Git, old: Tree, fleet: Fleet, target: Target) -> Changes:
             if old.owns(name):
                 _plan_removal(name, old.entries, owned[name], fleet, changes)
     _plan_root(old.entries, blobs, fleet, changes, target)
+    removed = {name for name, how in changes.clusters.items() if how == "removed"}
+    names = set(old.owned()) | {c.name for c in fleet.clusters}
+    _plan_controllers(old, fleet, names, removed, changes)
     return changes
 
 
@@ -155,7 +167,21 @@ def published_digests(target: Target) -> dict[str, str]:
         base = base_commit(target, git)
         if base is None:
             return {}
-        records = Tree.at(git, base).provenance(git)
+        index = ix.read_index(git, target.branch, base)
+        if index is not None:
+            return index.inputs()
+        return _digests(Tree.at(git, base).provenance(git))
+
+
+def published_index(target: Target) -> ix.DeployIndex | None:
+    """The deploy index at the branch tip, if there is a valid one (``publish.index``)."""
+    if not target.exists:
+        return None
+    with prepared(target) as git:
+        return ix.read_index(git, target.branch, base_commit(target, git))
+
+
+def _digests(records: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     digests = {}
     for name, record in records.items():
         digest = record.get("cluster", {}).get("inputsDigest")
@@ -184,8 +210,6 @@ def _plan_cluster(
             resource=cluster.name,
         )
     files = dict(cluster.files)
-    if fleet.flux:
-        files[flux_path(cluster.name)] = fleet.add(flux_kustomization(cluster.name))
     old_record = read_json(blobs.get(old[record_path].oid)) if record_path in old else None
     calico = {p for p in files if p.startswith(cluster_root(cluster.name))}
     same_files = mine - {record_path} == calico and all(
@@ -204,15 +228,16 @@ def _plan_cluster(
 def _plan_removal(
     name: str, old: Mapping[str, Entry], mine: set[str], fleet: Fleet, changes: Changes
 ) -> None:
-    """Drop a cluster netpack wrote and the fleet no longer has (its Flux file only if ours)."""
+    """Drop a cluster netpack wrote and the fleet no longer has (its Flux files with it)."""
     changes.clusters[name] = "removed"
     for path in mine:
         changes.entries[path] = None
-    flux = flux_path(name)
-    if flux in old and old[flux].oid == g.object_id(
-        flux_kustomization(name), "blob", fleet.algorithm
-    ):
-        changes.entries[flux] = None
+    oids = {p: e.oid for p, e in old.items() if p.startswith(("clusters/", "flux/"))}
+    for path in legacy_paths(name, oids, fleet.algorithm):
+        changes.entries[path] = None
+    for path in old:
+        if path.startswith(flux_root(name)):
+            changes.entries[path] = None
 
 
 def _plan_root(
@@ -227,10 +252,31 @@ def _plan_root(
     if README not in old or blobs[old[README].oid].startswith(README_MARK.encode()):
         files[README] = readme(fleet.source.repo)
     files[ATTRIBUTES] = attributes(blobs.get(old[ATTRIBUTES].oid) if ATTRIBUTES in old else None)
-    if fleet.applicationset:
-        files[APPLICATIONSET] = applicationset(target.remote or str(target.repo), target.branch)
     for path, data in files.items():
         if changes.set(old, path, fleet.add(data)):
+            changes.files.append(path)
+
+
+def _plan_controllers(
+    old: Tree, fleet: Fleet, names: set[str], removed: set[str], changes: Changes
+) -> None:
+    """The Argo CD / Flux files for every cluster the new tree holds, compared on their own:
+    they follow the set of clusters and the ``--argocd-*``/``--flux-*`` flags, never a
+    cluster's render, so changing them re-publishes no cluster."""
+    if fleet.controllers is None:
+        return
+    clusters = names - removed
+    wanted = fleet.controllers.files(clusters)
+    for path, data in wanted.items():
+        if changes.set(old.entries, path, fleet.add(data)):
+            changes.files.append(path)
+    if not fleet.controllers.flux:
+        return
+    oids = {p: e.oid for p, e in old.entries.items() if p.startswith(("clusters/", "flux/"))}
+    for name in sorted(clusters):
+        stale = [p for p in oids if p.startswith(flux_root(name)) and p not in wanted]
+        for path in [*stale, *legacy_paths(name, oids, fleet.algorithm)]:
+            changes.entries[path] = None
             changes.files.append(path)
 
 
@@ -247,6 +293,8 @@ def summary(target: Target, outcome: Outcome, *, names: bool = True) -> str:
     )
     n = len(outcome.changes.clusters)
     counted = f"{n} cluster{'' if n == 1 else 's'}" + (f" ({detail})" if detail else "")
+    if not n:  # only fleet-level files: say which, not "0 clusters"
+        counted = f"updated {', '.join(describe_files(outcome.changes.files))}"
     pushed = " and pushed" if target.remote else ""
     return f"netpack: published {outcome.commit[:7]}{pushed} to {where}: {counted}"
 
@@ -283,9 +331,10 @@ def message(source: Source, changes: Changes) -> str:
     """``<sha7>: render <n> clusters``, the clusters by change, then the source trailers."""
     n = len(changes.clusters)
     noun = "cluster" if n == 1 else "clusters"
-    subject = f"render {n} {noun}" if n else f"update {', '.join(changes.files)}"
+    files = describe_files(changes.files)
+    subject = f"render {n} {noun}" if n else f"update {', '.join(files)}"
     body = [f"{how} {name}" for how, names in changes.grouped().items() for name in names]
-    body += [f"updated {path}" for path in changes.files if n]
+    body += [f"updated {item}" for item in files if n]
     trailers = [f"Netpack-Source-Commit: {source.commit}"] if source.commit else []
     trailers.append(f"Netpack-Source-Repo: {source.repo}")
     parts = [f"{source.short}: {subject}", "\n".join(body), "\n".join(trailers)]
@@ -299,12 +348,17 @@ def publish(target: Target, fleet: Fleet, options: CommitOptions) -> Outcome:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             base = base_commit(target, git)
             base_tree = g.tree_of(git, base) if base else None
-            old = Tree(g.ls_tree(git, base_tree))
+            old = Tree.around(git, base_tree, _read_names(git, base_tree, fleet))
             changes = plan(git, old, fleet, target)
+            index = ix.read_index(git, target.branch, base)
+            entries = index_entries(git, index, base, fleet, changes)
             if not changes.entries:
+                if base is not None and (index is None or entries != index.clusters):
+                    ix.write_index(git, target.branch, base, fleet.shared, entries)
                 return Outcome(None, base, changes, old, attempt)
             commit = _commit(git, base_tree, base, fleet, changes, options)
             if _land(target, git, base, commit):
+                ix.write_index(git, target.branch, commit, fleet.shared, entries)
                 git.run("gc", "--auto", "--quiet", check=False)
                 return Outcome(commit, base, changes, old, attempt)
     raise DeployError(
@@ -313,6 +367,40 @@ def publish(target: Target, fleet: Fleet, options: CommitOptions) -> Outcome:
         file=target.shown,
         operation="publish",
     )
+
+
+def index_entries(
+    git: Git, index: ix.DeployIndex | None, base: str | None, fleet: Fleet, changes: Changes
+) -> dict[str, ix.Entry]:
+    """The deploy index's entries after this publish: the old ones (``index``, else every
+    owned cluster's provenance), this publish's clusters laid over them."""
+    if index is not None:
+        before = dict(index.clusters)
+    else:
+        published = fleet.published
+        if published is None:
+            published = _digests(Tree.at(git, base).provenance(git))
+        before = {name: ix.Entry(digest) for name, digest in published.items()}
+    new = dict(fleet.kept_entries)
+    for cluster in fleet.clusters:
+        digest = cluster.provenance.get("cluster", {}).get("inputsDigest")
+        if isinstance(digest, str):
+            file, sha = fleet.sources.get(cluster.name, (None, None))
+            new[cluster.name] = ix.Entry(digest, file, sha)
+    removed = [name for name, how in changes.clusters.items() if how == "removed"]
+    return ix.merged(before, new, removed)
+
+
+def _read_names(git: Git, tree: str | None, fleet: Fleet) -> set[str]:
+    """The clusters a publish must see in the old tree: its own; with ``--all`` every
+    other one there that it did not keep (it may have to remove them); with Argo CD or
+    Flux files, every one (those files list the whole fleet)."""
+    names = {c.name for c in fleet.clusters}
+    if fleet.controllers is not None:
+        names |= Tree.cluster_names(git, tree)
+    elif fleet.complete:
+        names |= Tree.cluster_names(git, tree) - fleet.kept
+    return names
 
 
 def _commit(
@@ -326,14 +414,19 @@ def _commit(
     """Store the new blobs, build the tree, make the commit object; no ref moves."""
     new = {e.oid for e in changes.entries.values() if e is not None}
     try:
-        g.write_blobs(git, (fleet.store[oid] for oid in sorted(new)))
+        tree = pack.write_tree(
+            git,
+            base_tree,
+            changes.entries,
+            ((oid, fleet.store[oid]) for oid in sorted(new)),
+            fleet.algorithm,
+        )
     except OSError as err:
         raise DeployError(
             f"cannot store the rendered files: {err.strerror or err}",
             file=str(git.directory),
             operation="write blobs",
         ) from None
-    tree = g.write_tree(git, base_tree, changes.entries)
     configured = g.configured_identity(git)
     author = options.author or configured or FALLBACK_IDENTITY
     text = message(fleet.source, changes)

@@ -19,7 +19,7 @@ import os
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -217,7 +217,23 @@ def ls_tree(git: Git, tree: str | None) -> Mapping[str, Entry]:
     key = (str(git.directory), tree)
     if _LISTED and _LISTED[0][0] == key:
         return _LISTED[0][1]
-    out = git.run("ls-tree", "-r", "-z", "--full-tree", tree).stdout
+    listed = MappingProxyType(_entries(git.run("ls-tree", "-r", "-z", "--full-tree", tree).stdout))
+    _LISTED[:] = [(key, listed)]
+    return listed
+
+
+def ls_paths(git: Git, tree: str, paths: Iterable[str], recursive: bool = True) -> dict[str, Entry]:
+    """``ls_tree`` of just ``paths`` (files, or directories ending in ``/``) of ``tree``;
+    without ``recursive`` a directory's own entries, subdirectories as trees."""
+    flags = ["-r"] if recursive else []
+    wanted = list(paths)
+    if not wanted:
+        return {}
+    literal = git.with_env(GIT_LITERAL_PATHSPECS="1")  # a name is a name, never a glob
+    return _entries(literal.run("ls-tree", *flags, "-z", "--full-tree", tree, "--", *wanted).stdout)
+
+
+def _entries(out: bytes) -> dict[str, Entry]:
     files: dict[str, Entry] = {}
     for record in out.split(b"\0"):
         if not record:
@@ -225,9 +241,7 @@ def ls_tree(git: Git, tree: str | None) -> Mapping[str, Entry]:
         meta, _, path = record.partition(b"\t")
         mode, _, oid = meta.decode().split(" ")
         files[path.decode("utf-8", "surrogateescape")] = Entry(mode, oid)
-    listed = MappingProxyType(files)
-    _LISTED[:] = [(key, listed)]
-    return listed
+    return files
 
 
 def read_blobs(git: Git, oids: Iterable[str]) -> dict[str, bytes]:
@@ -249,42 +263,21 @@ def read_blobs(git: Git, oids: Iterable[str]) -> dict[str, bytes]:
     return blobs
 
 
-def write_blobs(git: Git, blobs: Iterable[bytes]) -> None:
-    """Store ``blobs`` in the object database with one ``git fast-import`` stream.
-
-    The stream carries blobs only (no commit, no ref), so an interrupted call
-    leaves at most unreferenced objects behind. Without ``--done``, an early end of
-    the stream is a normal end, not a crash report in the git directory.
-    """
-    git.feed("fast-import", "--quiet", chunks=_blob_commands(blobs))
-
-
-def _blob_commands(blobs: Iterable[bytes]) -> Iterator[bytes]:
-    for data in blobs:
-        yield b"blob\ndata %d\n" % len(data)
-        yield data
-        yield b"\n"
-
-
-def write_tree(git: Git, base: str | None, changes: Mapping[str, Entry | None]) -> str:
-    """A tree: ``base`` (None for empty) with ``changes`` (None deletes a path) applied.
-
-    Works in a temporary index file, so neither the repository's index nor its
-    work tree is touched; ``write-tree`` checks that every blob exists.
-    """
-    zero = "0" * (len(base) if base else 40)  # any id of the repository's width
-    lines = (
-        (f"{e.mode} {e.oid}\t" if e else f"0 {zero}\t").encode() + path.encode() + b"\0"
-        for path, e in sorted(changes.items())
-    )
-    with tempfile.TemporaryDirectory(prefix="netpack-index-") as tmp:
-        indexed = git.with_env(GIT_INDEX_FILE=str(Path(tmp) / "index"))
-        if base is None:
-            indexed.run("read-tree", "--empty")
-        else:
-            indexed.run("read-tree", base)
-        indexed.feed("update-index", "-z", "--index-info", chunks=lines)
-        return indexed.text("write-tree")
+def read_paths(git: Git, commit: str, paths: Iterable[str]) -> dict[str, tuple[str, str, bytes]]:
+    """``path -> (type, object id, contents)`` of each path of ``commit`` that exists; the
+    contents of blobs only (trees: ``b""``).  Two ``cat-file`` calls, whatever the tree size."""
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return {}
+    spec = "".join(f"{commit}:{p}\n" for p in wanted).encode()
+    checked = git.run("cat-file", "--batch-check", stdin=spec).stdout.decode().splitlines()
+    found: dict[str, tuple[str, str, bytes]] = {}
+    for path, line in zip(wanted, checked, strict=True):
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[1] in ("blob", "tree"):
+            found[path] = (parts[1], parts[0], b"")
+    blobs = read_blobs(git, [oid for kind, oid, _ in found.values() if kind == "blob"])
+    return {p: (kind, oid, blobs.get(oid, b"")) for p, (kind, oid, _) in found.items()}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 The digest covers the pack's ``base/`` and ``overlays/`` trees (and the
 cluster's own overlay when it lives elsewhere), the cluster's values and
 Kubernetes fields, the policy set, and netpack itself (its version, the source
-of the ``pipeline`` package, and the schema package's version).  ``publish``
+of the ``pipeline`` package, and the schema package's version); never the flags
+that choose the Argo CD / Flux files, which are fleet-level.  ``publish``
 keeps it in each cluster's provenance and skips clusters whose digest matches,
 without rendering them.  Editing a file under ``base/`` or ``overlays/``
 re-renders every cluster: conservative on purpose, a stale skip would be a
@@ -13,7 +14,7 @@ wrong deploy repo.
 from __future__ import annotations
 
 import hashlib
-from functools import cache
+from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -21,9 +22,16 @@ from pipeline import __version__
 from pipeline.model.cluster import Cluster
 
 
+@lru_cache(maxsize=1024)
+def resolved(path: Path) -> Path:
+    """``path.resolve()``, remembered: a fleet's clusters share their directories."""
+    return path.resolve()
+
+
 @cache
 def tree_digest(root: Path) -> str:
-    """sha256 over every file below ``root``: relative path and bytes, in sorted order."""
+    """sha256 over every file below ``root``: relative path and bytes, in sorted order.
+    Remembered until ``forget``: each publish starts with it."""
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
@@ -42,21 +50,51 @@ def code_digest() -> str:
     return hashlib.sha256(f"{__version__}\0{schemas}\0{code}".encode()).hexdigest()
 
 
-def inputs_digest(
-    cluster: Cluster, values_digest: str, policy_digest: str, outputs: str = ""
-) -> str:
-    """The digest of every input of ``cluster``'s render and gate verdict; ``outputs``
-    names publish options that add files per cluster (``--flux-kustomizations``)."""
-    pack = cluster.pack.resolve()
+def inputs_digest(cluster: Cluster, values_digest: str, policy_digest: str) -> str:
+    """The digest of every input of ``cluster``'s render and gate verdict, and of nothing
+    else: publish flags for the Argo CD / Flux files change no cluster's render (those
+    files are compared on their own), so they are not in it."""
+    pack = resolved(cluster.pack)
     parts = [
         tree_digest(pack / "base"),
         tree_digest(pack / "overlays"),
         values_digest,
         policy_digest,
         code_digest(),
-        outputs,
     ]
-    overlay = cluster.overlay.resolve()
+    overlay = resolved(cluster.overlay)
     if pack / "overlays" not in overlay.parents:
         parts.append(tree_digest(overlay))
     return "sha256:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def shared_digest(pack: Path, policy_digest: str) -> str:
+    """The digest of the inputs every cluster of the pack shares: its ``base/`` and
+    ``overlays/`` trees, the policy set and netpack itself.  Equal
+    shared digests and equal cluster files give equal ``inputs_digest``s (for clusters
+    whose overlay lives in the pack's ``overlays/``)."""
+    pack = resolved(pack)
+    parts = [
+        tree_digest(pack / "base"),
+        tree_digest(pack / "overlays"),
+        policy_digest,
+        code_digest(),
+    ]
+    return "sha256:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def in_pack(cluster: Cluster) -> bool:
+    """Whether the cluster's overlay is one of its pack's ``overlays/`` (``shared_digest``)."""
+    return resolved(cluster.pack) / "overlays" in resolved(cluster.overlay).parents
+
+
+def file_digest(data: bytes) -> str:
+    """The sha256 of a cluster file's bytes, as the deploy index records it."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def forget() -> None:
+    """Forget the tree digests and resolved paths: files may have changed since (a
+    process that publishes more than once: tests, the bench)."""
+    tree_digest.cache_clear()
+    resolved.cache_clear()

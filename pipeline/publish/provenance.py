@@ -23,6 +23,7 @@ from pipeline.model.cluster import Cluster
 from pipeline.model.results import CheckResult
 from pipeline.publish import git as g
 from pipeline.publish.git import Git
+from pipeline.publish.incremental import inputs_digest, resolved
 from pipeline.publish.repo import status
 
 
@@ -49,9 +50,10 @@ class Source:
         return self.commit[:7] if self.commit else "unversioned"
 
     def relative(self, path: Path) -> str:
-        """``path`` relative to the source root (POSIX), else as given."""
+        """``path`` relative to the source root (POSIX), else as given.  Its directory is
+        resolved (once per run: a fleet shares a few), so a symlinked file keeps its name."""
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return (resolved(path.parent) / path.name).relative_to(resolved(self.root)).as_posix()
         except ValueError:
             return path.as_posix()
 
@@ -93,11 +95,8 @@ def provenance(
     results: Sequence[CheckResult],
     source: Source,
     policy: PolicySet,
-    outputs: str = "",
 ) -> dict[str, Any]:
     """The provenance record of one cluster's render: nothing in it changes between runs."""
-    from pipeline.publish.incremental import inputs_digest
-
     file = source.relative(Path(cluster.file))
     digest = values_digest(cluster)
     return {
@@ -107,7 +106,7 @@ def provenance(
             "overlay": source.relative(cluster.overlay),
             "datastore": cluster.values.datastore,
             "valuesDigest": digest,
-            "inputsDigest": inputs_digest(cluster, digest, policy.digest, outputs),
+            "inputsDigest": inputs_digest(cluster, digest, policy.digest),
         },
         "policy": {
             "digest": policy.digest,

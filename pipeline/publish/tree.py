@@ -5,7 +5,7 @@
     README.md                                   how the repo was made, how to reproduce a cluster
     .gitattributes                              generated files marked linguist-generated
     argocd/applicationset.yaml                  opt-in: one Argo CD Application per cluster
-    clusters/<cluster>/flux-kustomization.yaml  opt-in: a Flux Kustomization for the cluster
+    flux/<cluster>/calico/                      opt-in: Flux GitRepository + Kustomization
     clusters/<cluster>/calico/<resource>.yaml   one file per resource, as ``netpack render -o``
     clusters/<cluster>/calico/kustomization.yaml     the resources, in render order
     clusters/<cluster>/calico/.netpack/provenance.json  source, values and policy digests
@@ -32,6 +32,7 @@ ATTRIBUTES = ".gitattributes"
 APPLICATIONSET = "argocd/applicationset.yaml"
 KUSTOMIZATION = "kustomization.yaml"
 _CLUSTER_PATH = re.compile(r"clusters/([^/]+)/calico/")
+_LISTED_APART = 256  # more clusters than this: list the whole tree in one call
 
 
 def cluster_root(name: str) -> str:
@@ -40,7 +41,13 @@ def cluster_root(name: str) -> str:
 
 
 def flux_path(name: str) -> str:
+    """Where netpack before the ``flux/`` layout put a cluster's Flux Kustomization."""
     return f"clusters/{name}/flux-kustomization.yaml"
+
+
+def flux_root(name: str) -> str:
+    """``flux/<name>/calico/``: the cluster's Flux objects (``--flux-kustomizations``)."""
+    return f"flux/{name}/calico/"
 
 
 def provenance_path(name: str) -> str:
@@ -76,6 +83,29 @@ class Tree:
     def at(cls, git: Git, commit: str | None) -> Tree:
         """The tree of ``commit`` (None: an empty tree, as before the first publish)."""
         return cls(g.ls_tree(git, g.tree_of(git, commit) if commit else None))
+
+    @classmethod
+    def around(cls, git: Git, tree: str | None, names: Iterable[str]) -> Tree:
+        """The part of ``tree`` a publish of ``names`` reads: everything but ``clusters/``,
+        and ``clusters/<name>/`` of each name.  Two ``ls-tree`` calls, so a publish of
+        one cluster of 10,000 does not list 400,000 files; many names: the whole tree."""
+        if tree is None:
+            return cls({})
+        wanted = sorted(set(names))
+        if len(wanted) > _LISTED_APART:
+            return cls(g.ls_tree(git, tree))
+        top = g.ls_paths(git, tree, ["."], recursive=False)
+        paths = [p + "/" if e.mode == "040000" else p for p, e in top.items() if p != "clusters"]
+        paths += [f"clusters/{name}/" for name in wanted]
+        return cls(g.ls_paths(git, tree, paths))
+
+    @staticmethod
+    def cluster_names(git: Git, tree: str | None) -> set[str]:
+        """The names of the directories under ``clusters/`` (netpack's or not)."""
+        if tree is None:
+            return set()
+        found = g.ls_paths(git, tree, ["clusters/"], recursive=False)
+        return {path.split("/", 1)[1] for path, entry in found.items() if entry.mode == "040000"}
 
     def paths_by_cluster(self) -> dict[str, set[str]]:
         """The paths under each ``clusters/<name>/calico/``, in one pass."""

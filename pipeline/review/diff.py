@@ -26,6 +26,7 @@ from typing import Any
 from pipeline.errors import InputError
 from pipeline.kustomize.output import sort_key
 from pipeline.model.resource import Body, ResourceId
+from pipeline.review.summary import ClusterSummary
 from pipeline.review.unified import unified
 
 KINDS = ("added", "changed", "removed")
@@ -52,9 +53,12 @@ class Change:
 
 @dataclass(frozen=True)
 class FleetDiff:
-    """Every change of a fleet, by cluster name, then in kustomize's order within a cluster."""
+    """Every change of a fleet, by cluster name, then in review order within a cluster
+    (``review_key``); ``summaries``: the settings and verdict of each changed cluster,
+    when the caller had them (``netpack diff``)."""
 
     changes: tuple[Change, ...]
+    summaries: tuple[ClusterSummary, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -118,7 +122,7 @@ Identity = tuple[str, str, str, str]
 
 def _diff_cluster(cluster: str, before: Sequence[Body], after: Sequence[Body]) -> list[Change]:
     olds, news = _index(cluster, before, "old"), _index(cluster, after, "new")
-    found: list[tuple[tuple[int, str, str], Change]] = []
+    found: list[tuple[tuple[int, tuple[int, str, str]], Change]] = []
     for key, body in news.items():
         prior = olds.get(key)
         # == ignores key order. It also takes True == 1 and 1 == 1.0; kustomize
@@ -128,12 +132,29 @@ def _diff_cluster(cluster: str, before: Sequence[Body], after: Sequence[Body]) -
         paths = changed_paths(prior, body) if prior is not None else []
         if prior is None or paths:  # no paths: only keyed-list entries moved
             rid = ResourceId.of(body)
-            found.append((sort_key(rid), _change(cluster, rid, prior, body, paths)))
+            found.append((review_key(rid), _change(cluster, rid, prior, body, paths)))
     for key in olds.keys() - news.keys():
         rid = ResourceId.of(olds[key])
-        found.append((sort_key(rid), _change(cluster, rid, olds[key], None, ())))
+        found.append((review_key(rid), _change(cluster, rid, olds[key], None, ())))
     found.sort(key=lambda item: item[0])
     return [change for _, change in found]
+
+
+# What a reviewer reads first: Calico's workloads and their configuration, then the
+# rest, CRDs last (20+ of them, rarely what a change is about).
+_REVIEW_RANK = {"DaemonSet": 0, "Deployment": 1, "ConfigMap": 2, "Secret": 3}
+OTHER_RANK = 4
+CRD_RANK = 5
+
+
+def review_rank(kind: str) -> int:
+    """0 DaemonSet, 1 Deployment, 2 ConfigMap, 3 Secret, 4 any other kind, 5 a CRD."""
+    return CRD_RANK if kind == "CustomResourceDefinition" else _REVIEW_RANK.get(kind, OTHER_RANK)
+
+
+def review_key(rid: ResourceId) -> tuple[int, tuple[int, str, str]]:
+    """Review rank, then kustomize's order."""
+    return review_rank(rid.kind), sort_key(rid)
 
 
 def _index(cluster: str, bodies: Sequence[Body], side: str) -> dict[Identity, Body]:

@@ -8,21 +8,41 @@ from typing import Any
 from pipeline.options import DeployOptions
 from pipeline.publish import git as g
 from pipeline.publish.commit import Fleet, Outcome
-from pipeline.publish.repo import Target, base_commit, cache_home, is_url, open_target, prepared
+from pipeline.publish.repo import (
+    DeployError,
+    Target,
+    base_commit,
+    cache_home,
+    is_url,
+    open_target,
+    prepared,
+    probe,
+)
 from pipeline.publish.tree import Tree, bodies, cluster_of
 from pipeline.review.diff import diff_trees
 from pipeline.review.format import format_text
 
 
 def published_bodies(deploy: DeployOptions, names: set[str] | None) -> dict[str, list[Any]]:
-    """The manifests of each netpack-owned cluster at the branch tip (``names``: only those)."""
+    """The manifests of each netpack-owned cluster at the branch tip (``names``: only those).
+
+    A repository without the branch has nothing published yet (every resource is
+    added); a path that does not exist or is no repository is a ``DeployError``:
+    ``diff`` only reads, and a typo must not read as "everything is new".
+    """
     if is_url(deploy.repo):
         target = open_target(deploy.repo, deploy.branch, push=True, cache_home=cache_home())
         with prepared(target) as git:
             return _bodies_at(git, base_commit(target, git), names)
     path = Path(deploy.repo)
     if not path.exists():
-        return {}  # nothing published yet: every resource is added
+        raise DeployError(
+            "no such deploy repo (publish creates it; diff compares with one that exists)",
+            file=deploy.repo,
+            operation="diff",
+        )
+    if not path.is_dir() or probe(path) is None:
+        raise DeployError("is not a git repository", file=deploy.repo, operation="diff")
     git = g.Git(path)
     return _bodies_at(git, g.resolve(git, f"refs/heads/{deploy.branch}"), names)
 
@@ -56,4 +76,10 @@ def review_publish(target: Target, outcome: Outcome, fleet: Fleet, *, color: boo
     changes = diff_trees(
         bodies(old_files, old_blobs.__getitem__), bodies(new_files, fleet.store.__getitem__)
     )
+    if changes.empty:  # only their provenance records changed (policies, netpack, source)
+        n = len(names)
+        return (
+            f"netpack: {n} cluster{'' if n == 1 else 's'} changed only in provenance.json"
+            " (policy set, netpack version or inputs); no manifest changed\n"
+        )
     return format_text(changes, color=color)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -89,9 +90,59 @@ def test_a_removed_cluster_shows_as_removed(
 def test_nothing_published_yet_means_everything_is_added(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    deploy = tmp_path / "empty"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(deploy)], check=True)
     cluster = ROOT / "clusters" / "azure-eu-1.yaml"
-    assert (
-        main(["diff", str(cluster), "--deploy-repo", str(tmp_path / "none"), "--format", "json"])
-        == 1
-    )
+    assert main(["diff", str(cluster), "--deploy-repo", str(deploy), "--format", "json"]) == 1
     assert json.loads(capsys.readouterr().out)["total"]["added"] == 39
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (None, "no such deploy repo"),
+        ("file", "is not a git repository"),
+        ("directory", "is not a git repository"),
+    ],
+)
+def test_a_deploy_repo_that_is_not_there_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: str | None, problem: str
+) -> None:
+    deploy = tmp_path / "no" / "such" / "dir"
+    if make == "file":
+        deploy.parent.mkdir(parents=True)
+        deploy.write_text("x\n")
+    elif make == "directory":
+        (deploy / "sub").mkdir(parents=True)
+    cluster = ROOT / "clusters" / "azure-eu-1.yaml"
+    assert main(["diff", str(cluster), "--deploy-repo", str(deploy)]) == 3
+    out = capsys.readouterr()
+    assert out.out == ""
+    [line] = out.err.splitlines()
+    assert str(deploy) in line and problem in line and "diff" in line, line
+    assert make is not None or not deploy.exists()  # diff never creates it
+
+
+def test_the_summary_names_settings_and_the_real_gates_verdict(
+    published: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack, deploy = published
+    cluster = pack / "clusters" / "aws-prod-1.yaml"
+    cluster.write_text(
+        cluster.read_text().replace(
+            "calicoNetworkCIDR: 10.244.0.0/16", "calicoNetworkCIDR: 10.245.0.0/16"
+        )
+    )
+    args = ["diff", "--all", "--pack", str(pack), "--deploy-repo", str(deploy)]
+    assert main([*args, "--format", "json"]) == 1  # the verdict is shown, the exit is diff's
+    [(name, row)] = json.loads(capsys.readouterr().out)["summaries"].items()
+    assert name == "aws-prod-1"
+    assert row["pool CIDR"] == "10.244.0.0/16 -> 10.245.0.0/16"
+    assert row["podCIDR"] == "10.244.0.0/16 (differs)"
+    assert row["gate"]["verdict"] == "fail"
+    assert any("does not match podCIDR" in m for m in row["gate"]["failures"])
+    assert main([*args, "--format", "markdown"]) == 1
+    markdown = capsys.readouterr().out
+    table = markdown.index("| aws-prod-1 | IPIP | Always | 10.244.0.0/16 -> 10.245.0.0/16 |")
+    assert table < markdown.index("<details>")
+    assert "| FAIL: 1 failure" in markdown

@@ -405,40 +405,7 @@ def test_a_directory_netpack_never_wrote_is_kept_and_never_taken_over(
     assert count(deploy) == 2
 
 
-# --- Opt-in files ---
-
-
-def test_argocd_applicationset_and_flux_kustomizations(tmp_path: Path) -> None:
-    pack = make_pack(tmp_path, ("aws-prod-1", "gcp-us-1"))
-    deploy = tmp_path / "deploy"
-    argv = ["--all", "--pack", str(pack), "--deploy-repo", str(deploy), "--branch", "live"]
-    assert publish(*argv) == 0
-    assert publish(*argv, "--argocd-applicationset") == 0
-    assert sh(deploy, "log", "-1", "--format=%s") == (
-        f"{head(pack)[:7]}: update argocd/applicationset.yaml"
-    )
-    assert publish(*argv, "--argocd-applicationset", "--flux-kustomizations") == 0
-    assert sh(deploy, "log", "-1", "--format=%s").endswith(": render 2 clusters")
-    appset = yaml.safe_load((deploy / "argocd" / "applicationset.yaml").read_text())
-    assert appset["kind"] == "ApplicationSet"
-    git = appset["spec"]["generators"][0]["git"]
-    assert git == {
-        "repoURL": str(deploy),
-        "revision": "live",
-        "directories": [{"path": "clusters/*/calico"}],
-    }
-    assert appset["spec"]["template"]["spec"]["source"]["path"] == "{{.path.path}}"
-    flux = yaml.safe_load(
-        (deploy / "clusters" / "gcp-us-1" / "flux-kustomization.yaml").read_text()
-    )
-    assert flux["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
-    assert flux["spec"]["path"] == "./clusters/gcp-us-1/calico"
-    assert flux["spec"]["prune"] is True
-    assert flux["spec"]["sourceRef"] == {"kind": "GitRepository", "name": "flux-system"}
-    (pack / "clusters" / "gcp-us-1.yaml").unlink()
-    assert publish(*argv, "--flux-kustomizations") == 0
-    assert not (deploy / "clusters" / "gcp-us-1").exists()
-    assert (deploy / "argocd" / "applicationset.yaml").is_file()  # opt-in files stay
+# --- Opt-in files: tests/publish/test_controllers.py ---
 
 
 def test_signed_commit_uses_gits_signing_config(

@@ -19,7 +19,9 @@ import pytest
 
 from bench.fleet import write_fleet
 from pipeline.publish import git as g
+from pipeline.publish import pack as pack_objects
 from pipeline.publish import repo as deploy_repo
+from pipeline.publish.pack import write_tree
 from tests.conftest import ROOT
 from tests.publish.test_commit import count, head, isolate, make_pack, publish, sh
 
@@ -221,11 +223,11 @@ def competitor(repo: Path, branch: str = "main") -> str:
     git = g.Git(repo)
     tip = g.resolve(git, f"refs/heads/{branch}")
     data = f"{time.time_ns()}\n".encode()
-    g.write_blobs(git, [data])
-    tree = g.write_tree(
+    tree = write_tree(
         git,
         g.tree_of(git, tip) if tip else None,
         {"other/notes.txt": g.Entry("100644", g.object_id(data))},
+        [(g.object_id(data), data)],
     )
     who = g.Identity("Other", "other@example.com")
     new = g.commit_tree(git, tree, tip, "other publisher\n", author=who, committer=who)
@@ -302,10 +304,10 @@ def test_a_branch_that_keeps_moving_gives_up_after_five_attempts(
 def test_a_failing_blob_write_is_a_clean_error_and_the_repo_is_untouched(
     checkout: Path, pack: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def full(git: g.Git, blobs: Any) -> None:
+    def full(git: g.Git, base: Any, changes: Any, blobs: Any = (), algorithm: str = "") -> str:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(g, "write_blobs", full)
+    monkeypatch.setattr(pack_objects, "write_tree", full)
     before = head(checkout)
     touch_value(pack, 27)
     capsys.readouterr()
@@ -486,7 +488,7 @@ def test_kill_9_leaves_the_old_or_the_new_commit_and_a_republish_succeeds(
     expected = head(pristine, "HEAD^{tree}")  # what a publish that is not killed makes
     sh(pristine, "reset", "-q", "--hard", old)
     command = [sys.executable, "-c", PUBLISH_ONCE, *argv]
-    # The delays count from the moment the publisher starts its first git fast-import,
+    # The delays count from the moment the publisher starts its first git index-pack,
     # so that they land in the git phase: blobs, tree, commit, branch move, checkout.
     outcomes = []
     for delay in (None, 0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.1, 0.3):
@@ -495,11 +497,11 @@ def test_kill_9_leaves_the_old_or_the_new_commit_and_a_republish_succeeds(
         proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while delay is not None and proc.poll() is None and time.monotonic() < deadline:
-            if any("fast-import" in c for c in _children(proc.pid)):
+            if any("index-pack" in c for c in _children(proc.pid)):
                 break
             time.sleep(0.001)
         time.sleep(0.3 if delay is None else delay)
-        if proc.poll() is None:  # else it finished first (poll reaped it): nothing to kill
+        if proc.poll() is None:  # (a fast machine may have finished: the new commit)
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         while _descendants_alive(proc.pid) and time.monotonic() < deadline:

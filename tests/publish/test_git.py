@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.publish import git as g
 from pipeline.publish.git import Entry, Git, GitError
+from pipeline.publish.pack import write_tree
 
 WHO = g.Identity("Test", "test@example.com")
 
@@ -35,12 +36,11 @@ def repo(tmp_path: Path) -> Git:
 
 def commit(git: Git, files: dict[str, bytes], parent: str | None = None) -> str:
     """A commit of ``files`` on top of ``parent`` (plumbing only)."""
-    g.write_blobs(git, files.values())
     base = g.tree_of(git, parent) if parent else None
     changes: dict[str, Entry | None] = {
         p: Entry("100644", g.object_id(d)) for p, d in files.items()
     }
-    tree = g.write_tree(git, base, changes)
+    tree = write_tree(git, base, changes, [(g.object_id(d), d) for d in files.values()])
     return g.commit_tree(git, tree, parent, "test\n", author=WHO, committer=WHO)
 
 
@@ -103,8 +103,7 @@ def test_blobs_tree_and_commit_leave_refs_index_and_work_tree_alone(repo: Git) -
 
 def test_write_tree_applies_changes_and_deletions_on_a_base(repo: Git) -> None:
     first = commit(repo, {"keep": b"k\n", "drop/me": b"d\n", "edit": b"1\n"})
-    g.write_blobs(repo, [b"2\n", b"new\n"])
-    tree = g.write_tree(
+    tree = write_tree(
         repo,
         g.tree_of(repo, first),
         {
@@ -112,14 +111,15 @@ def test_write_tree_applies_changes_and_deletions_on_a_base(repo: Git) -> None:
             "edit": Entry("100644", g.object_id(b"2\n")),
             "deep/new/file": Entry("100644", g.object_id(b"new\n")),
         },
+        [(g.object_id(d), d) for d in (b"2\n", b"new\n")],
     )
     assert sorted(g.ls_tree(repo, tree)) == ["deep/new/file", "edit", "keep"]
 
 
 def test_write_tree_refuses_a_blob_that_was_never_stored(repo: Git) -> None:
     missing = Entry("100644", g.object_id(b"never written\n"))
-    with pytest.raises(GitError, match=r"write-tree: exit 128: .*invalid object"):
-        g.write_tree(repo, None, {"x": missing})
+    with pytest.raises(GitError, match=r"exit 128: .*invalid object"):
+        write_tree(repo, None, {"x": missing})
 
 
 def test_update_ref_is_a_compare_and_swap(repo: Git) -> None:
@@ -141,8 +141,8 @@ def test_a_missing_blob_is_an_error(repo: Git) -> None:
 
 def test_commit_tree_uses_the_identities_given(repo: Git) -> None:
     other = g.Identity("Other", "other@example.com")
-    g.write_blobs(repo, [b"1\n"])
-    tree = g.write_tree(repo, None, {"f": Entry("100644", g.object_id(b"1\n"))})
+    one = g.object_id(b"1\n")
+    tree = write_tree(repo, None, {"f": Entry("100644", one)}, [(one, b"1\n")])
     oid = g.commit_tree(repo, tree, None, "subject\n\nbody\n", author=WHO, committer=other)
     shown = sh(repo.directory, "log", "-1", "--format=%an <%ae>|%cn <%ce>|%B", oid)
     assert shown == "Test <test@example.com>|Other <other@example.com>|subject\n\nbody"

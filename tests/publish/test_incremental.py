@@ -93,3 +93,22 @@ def test_publish_skips_unchanged_clusters_and_renders_changed_ones(
         ["git", "-C", str(deploy), "log", "--oneline"], capture_output=True, text=True
     )
     assert len(log.stdout.splitlines()) == 2
+
+
+def test_a_change_only_to_provenance_says_so_and_shows_no_empty_diff(
+    pack: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new policy that passes everything re-renders every cluster and changes only their
+    provenance records: the output says that, not "0 clusters changed" then "7 changed"."""
+    deploy = tmp_path / "deploy"
+    args = ["publish", "--all", "--pack", str(pack), "--deploy-repo", str(deploy), "-j", "1"]
+    assert main([*args, "--quiet"]) == 0
+    (pack / "policies" / "never.rego").write_text(
+        'package main\n\nwarn contains msg if {\n\tinput.kind == "NoSuchKind"\n\tmsg := "x"\n}\n'
+    )
+    capsys.readouterr()
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "clusters changed:" not in out
+    assert "netpack: 7 clusters changed only in provenance.json" in out
+    assert out.splitlines()[-1].split(": ", 2)[-1].startswith("7 clusters (changed ")

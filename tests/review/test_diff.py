@@ -303,8 +303,8 @@ def test_added_cluster_has_no_notes_and_removed_cluster_is_all_removed() -> None
     result = diff_trees({"gone": docs(CONFIG)}, {"new": docs(NODE + "---" + CONFIG)})
     assert [(c.cluster, c.kind, c.resource, c.notes) for c in result.changes] == [
         ("gone", "removed", "ConfigMap/kube-system/calico-config", ()),
+        ("new", "added", "DaemonSet/kube-system/calico-node", ()),  # review order
         ("new", "added", "ConfigMap/kube-system/calico-config", ()),
-        ("new", "added", "DaemonSet/kube-system/calico-node", ()),
     ]
     assert result.counts() == {
         "gone": {"added": 0, "changed": 0, "removed": 1},
@@ -416,16 +416,6 @@ SMALL_TEXT = f"""\
 
 cluster gcp-us-1: 1 added, 1 changed, 0 removed
 
-added ServiceAccount/kube-system/calico-node
---- gcp-us-1 ServiceAccount/kube-system/calico-node
-+++ gcp-us-1 ServiceAccount/kube-system/calico-node
-@@ -0,0 +1,5 @@
-+apiVersion: v1
-+kind: ServiceAccount
-+metadata:
-+  name: calico-node
-+  namespace: kube-system
-
 changed ConfigMap/kube-system/calico-config
   field data.veth_mtu
   note: {MTU_NOTE}
@@ -440,6 +430,16 @@ changed ConfigMap/kube-system/calico-config
  kind: ConfigMap
  metadata:
    name: calico-config
+
+added ServiceAccount/kube-system/calico-node
+--- gcp-us-1 ServiceAccount/kube-system/calico-node
++++ gcp-us-1 ServiceAccount/kube-system/calico-node
+@@ -0,0 +1,5 @@
++apiVersion: v1
++kind: ServiceAccount
++metadata:
++  name: calico-node
++  namespace: kube-system
 """
 SMALL_MARKDOWN = f"""\
 **1 cluster changed: 1 added, 1 changed, 0 removed**
@@ -451,19 +451,6 @@ SMALL_MARKDOWN = f"""\
 
 <details>
 <summary><b>gcp-us-1</b>: 1 added, 1 changed, 0 removed (1 note)</summary>
-
-**added** `ServiceAccount/kube-system/calico-node`
-
-```diff
---- gcp-us-1 ServiceAccount/kube-system/calico-node
-+++ gcp-us-1 ServiceAccount/kube-system/calico-node
-@@ -0,0 +1,5 @@
-+apiVersion: v1
-+kind: ServiceAccount
-+metadata:
-+  name: calico-node
-+  namespace: kube-system
-```
 
 **changed** `ConfigMap/kube-system/calico-config`
 
@@ -485,18 +472,24 @@ Fields: `data.veth_mtu`
    name: calico-config
 ```
 
+**added** `ServiceAccount/kube-system/calico-node`
+
+```diff
+--- gcp-us-1 ServiceAccount/kube-system/calico-node
++++ gcp-us-1 ServiceAccount/kube-system/calico-node
+@@ -0,0 +1,5 @@
++apiVersion: v1
++kind: ServiceAccount
++metadata:
++  name: calico-node
++  namespace: kube-system
+```
+
 </details>
 """
 SMALL_JSON = f"""\
 {{
   "changes": [
-    {{
-      "cluster": "gcp-us-1",
-      "kind": "added",
-      "notes": [],
-      "paths": [],
-      "resource": "ServiceAccount/kube-system/calico-node"
-    }},
     {{
       "cluster": "gcp-us-1",
       "kind": "changed",
@@ -507,6 +500,13 @@ SMALL_JSON = f"""\
         "data.veth_mtu"
       ],
       "resource": "ConfigMap/kube-system/calico-config"
+    }},
+    {{
+      "cluster": "gcp-us-1",
+      "kind": "added",
+      "notes": [],
+      "paths": [],
+      "resource": "ServiceAccount/kube-system/calico-node"
     }}
   ],
   "clusters": {{
