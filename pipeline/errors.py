@@ -12,6 +12,8 @@ shows a traceback for these.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 EXIT_OK = 0
 EXIT_GATE = 1  # the gate found failures (conftest's meaning of 1)
 EXIT_USAGE = 2  # bad command line (argparse's own code)
@@ -43,6 +45,10 @@ class NetpackError(Exception):
         location = " ".join(p for p in (self.file, self.operation) if p)
         return ": ".join(p for p in (location, self.resource, self.message) if p)
 
+    def lines(self) -> list[str]:
+        """What the CLI prints, one ``netpack: error:`` line each (several for a batch)."""
+        return [str(self)]
+
     def __reduce__(self) -> tuple[object, ...]:
         # Keep the context when an error crosses a process boundary (--jobs workers).
         return (_rebuild, (type(self), self.message, self.file, self.operation, self.resource))
@@ -68,6 +74,32 @@ class PatchError(NetpackError):
 
 class ValuesError(NetpackError):
     """A cluster file or its pack values are invalid."""
+
+
+class Problems(ValuesError):
+    """Several bad inputs (the problems of cluster files, a missing one among them),
+    reported together: one line each (``lines``), exit 3."""
+
+    def __init__(self, errors: Sequence[NetpackError]) -> None:
+        super().__init__(f"{len(errors)} problems", file=errors[0].file if errors else "")
+        self.errors = list(errors)
+
+    def lines(self) -> list[str]:
+        return [line for err in self.errors for line in err.lines()]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Problems, (self.errors,))
+
+
+def raise_all(errors: Sequence[NetpackError]) -> None:
+    """Raise ``errors``: none, nothing; one, as it is; several, as one ``Problems``."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise Problems(errors)
 
 
 class UsageError(NetpackError):

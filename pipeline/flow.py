@@ -31,7 +31,15 @@ from typing import Any, NamedTuple, TextIO
 
 import yaml
 
-from pipeline.errors import EXIT_OK, InputError, UsageError
+from pipeline.errors import (
+    EXIT_OK,
+    InputError,
+    NetpackError,
+    Problems,
+    UsageError,
+    ValuesError,
+    raise_all,
+)
 from pipeline.gate.check import Gate, context
 from pipeline.gate.engines.choose import default_engine
 from pipeline.gate.report import render as render_report
@@ -94,7 +102,9 @@ from pipeline.review.diff import exit_code as diff_exit_code
 from pipeline.review.format import format_json, format_markdown, format_text
 from pipeline.review.published import published_bodies, review_publish
 from pipeline.review.summary import Verdict, summarise
+from pipeline.terminal import use_color
 from pipeline.values.cluster import find_pack, read_cluster_file, read_name, unique_names
+from pipeline.values.hints import for_cluster_file
 from pipeline.values.patches import set_values as apply_values
 
 # --- 1. select, 2. read ---
@@ -128,8 +138,18 @@ def every_file(selection: Selection) -> list[Path]:
 
 
 def read(files: Sequence[Path], pack: Path | None) -> list[Cluster]:
-    """Every cluster file, read and checked before anything renders; names are unique."""
-    clusters = [read_cluster_file(path, pack) for path in files]
+    """Every cluster file, read and checked before anything renders; names are unique.
+    The bad inputs of all the files are raised together (``Problems``)."""
+    clusters: list[Cluster] = []
+    errors: list[NetpackError] = []
+    for path in files:
+        try:
+            clusters.append(read_cluster_file(path, pack))
+        except Problems as err:
+            errors.extend(err.errors)
+        except (InputError, ValuesError) as err:
+            errors.append(err)
+    raise_all(errors)
     unique_names(clusters)
     return clusters
 
@@ -155,13 +175,13 @@ def gate(
     memo: Memo | None = None,
     seconds: dict[str, float] | None = None,
 ) -> ResourceList:
-    """Stage 5: schema results, then policy results, for every resource (``seconds``
-    gets the time of each part)."""
+    """Stage 5: schema results, then policy results, for every resource, their fix hints
+    in the cluster file's keys (``seconds`` gets the time of each part)."""
     assert found.context is not None
     results = with_gate.check(
         found.name, found.resources, found.context, memo=memo, seconds=seconds
     )
-    return replace(found, results=tuple(results))
+    return replace(found, results=tuple(for_cluster_file(results)))
 
 
 def serialise(found: ResourceList, memo: Memo | None = None) -> ResourceList:
@@ -349,7 +369,8 @@ def run_render(options: RenderOptions) -> int:
     Clusters stream through the workers into a staging directory, so memory holds
     one cluster at a time; the staged files move into place after the last
     cluster passed the gate.  Without ``output`` the one cluster is streamed to
-    stdout, and the report goes to stderr.
+    stdout, and the report goes to stderr; with ``check`` nothing is written but
+    the report (on stdout).
     """
     clusters = read(select(options.selection), options.selection.pack)
     settings = options.gate.resolved(clusters[0].pack)
@@ -361,17 +382,20 @@ def run_render(options: RenderOptions) -> int:
         for found in render_fleet(clusters, settings, options.jobs):
             tally.add(found.results)
             progress.update(found.name, "FAILED" if found.failed else "ok", found.failed)
+            if options.check:
+                continue
             if staging is None:
                 streamed = b"---\n".join(file.data for file in found.files)
             elif not found.failed:
                 for file in found.files:
                     staging.write(f"{found.name}/{file.name}", file.data)
         progress.close()
-        code = report_gate(tally.results, options.report, sys.stdout if staging else sys.stderr)
+        streaming = staging is None and not options.check
+        code = report_gate(tally.results, options.report, sys.stderr if streaming else sys.stdout)
         if code == EXIT_OK:
             if staging is not None:
                 staging.commit()
-            else:
+            elif streaming:
                 sys.stdout.buffer.write(streamed)
     return code
 
@@ -479,7 +503,8 @@ def _render_publish(
     )
     tally = Tally(fold=options.report.format == "stdout")
     empty: list[str] = []
-    progress = Progress(len(clusters), quiet=options.report.quiet)
+    # --quiet: the publish's own summary is the one line
+    progress = Progress(len(clusters), quiet=options.report.quiet, summary=not options.report.quiet)
     stages = Timings()
     for found in render_fleet(clusters, settings, options.jobs, stages) if clusters else ():
         tally.add(found.results)
@@ -519,10 +544,11 @@ def _commit_and_report(
     mark = time.perf_counter()
     # A machine-readable gate report owns stdout; the diff and summary then go to stderr.
     human = sys.stdout if options.report.format == "stdout" else sys.stderr
-    human.write(
-        review_publish(target, outcome, fleet, color=human.isatty() and options.report.color)
-    )
-    print(summary(target, outcome), file=human)
+    if not options.report.quiet:
+        human.write(
+            review_publish(target, outcome, fleet, color=use_color(human, options.report.color))
+        )
+    print(summary(target, outcome, names=not options.report.quiet), file=human)
     fleet.store.close()
     timings["report"] = time.perf_counter() - mark
     return EXIT_OK
@@ -559,7 +585,7 @@ def run_diff(options: DiffOptions) -> int:
     elif options.format == "markdown":
         sys.stdout.write(format_markdown(changes, limit=options.limit))
     else:
-        color = sys.stdout.isatty() and options.color
+        color = use_color(sys.stdout, options.color)
         sys.stdout.write(format_text(changes, color=color, limit=options.limit))
     return diff_exit_code(changes)
 
@@ -568,9 +594,10 @@ def run_diff(options: DiffOptions) -> int:
 
 
 def report_gate(results: list[CheckResult], report: Report, stream: TextIO) -> int:
-    """Print the gate's report (nothing with ``quiet`` when it passed); its exit code."""
+    """Print the gate's report (nothing with ``quiet`` when it passed); its exit code.
+    Colours only on a terminal, as ``pipeline.terminal.use_color`` decides."""
     code = exit_code(results, fail_on_warn=report.fail_on_warn)
-    text = render_report(results, report.format, color=report.color)
+    text = render_report(results, report.format, color=use_color(stream, report.color))
     if text and not (report.quiet and code == EXIT_OK):
         stream.write(text)
     return code

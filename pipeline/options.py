@@ -73,6 +73,7 @@ class RenderOptions:
     report: Report
     output: Path | None = None  # None: one YAML stream on stdout
     jobs: int = 1
+    check: bool = False  # render and gate, write nothing (no files, no stream)
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,16 @@ def add_gate(parser: argparse.ArgumentParser) -> None:
         help="gate report format, as netpack test -o (default: stdout)",
     )
     add("--fail-on-warn", action="store_true", help="warnings stop the render too")
-    add("--no-color", action="store_true", help="no ANSI colours in the gate report")
-    add("--quiet", action="store_true", help="no gate report when the gate passes, no progress")
+    add(
+        "--no-color",
+        action="store_true",
+        help="no ANSI colours (there are none off a terminal or with NO_COLOR set either)",
+    )
+    add(
+        "--quiet",
+        action="store_true",
+        help="one summary line: no gate report when the gate passes, no progress lines",
+    )
     add(
         "-j",
         "--jobs",

@@ -53,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except NetpackError as err:
-        print(f"netpack: error: {err}", file=sys.stderr)
+        for line in err.lines():
+            print(f"netpack: error: {line}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("netpack: interrupted", file=sys.stderr)

@@ -21,6 +21,7 @@ from pipeline.errors import InputError, UsageError
 from pipeline.gate import report
 from pipeline.gate.engines.choose import ENGINE_NAMES
 from pipeline.gate.report import pretty
+from pipeline.terminal import no_color_env
 
 if TYPE_CHECKING:
     from pipeline.gate.engines.protocol import Engine
@@ -152,7 +153,7 @@ def run_test(args: argparse.Namespace) -> int:
     text = report.render(
         results,
         args.output,
-        color=not args.no_color,
+        color=not (args.no_color or no_color_env()),  # conftest: on even off a terminal
         suppress_exceptions=args.suppress_exceptions,
         junit_hide_message=args.junit_hide_message,
         github_hide_passed=args.github_hide_passed,
@@ -185,7 +186,7 @@ def run_verify(args: argparse.Namespace) -> int:
     text = report.render(
         results,
         args.output,
-        color=not args.no_color,
+        color=not (args.no_color or no_color_env()),  # conftest: on even off a terminal
         show_skipped=True,
         junit_hide_message=args.junit_hide_message,
     )

@@ -44,9 +44,15 @@ def _add_render(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument(
         "clusters",
         type=Path,
-        nargs="+",
+        nargs="*",
         metavar="CLUSTER_FILE",
         help="cluster files (clusters/<name>.yaml)",
+    )
+    p.add_argument(
+        "--all",
+        dest="all_clusters",
+        action="store_true",
+        help="every clusters/*.yaml of the pack",
     )
     p.add_argument(
         "-o",
@@ -54,6 +60,11 @@ def _add_render(sub: argparse._SubParsersAction[Any]) -> None:
         type=Path,
         metavar="DIR",
         help="write DIR/<cluster>/<one file per resource>; required for several clusters",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="render and gate only, write nothing: the exit code is the verdict (pre-commit, CI)",
     )
     add_pack(p)
     add_gate(p)
@@ -64,14 +75,14 @@ def _add_context(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "context", help="print a cluster's context: the data.netpack document the gate reads"
     )
-    p.add_argument("cluster", type=Path, metavar="CLUSTER_FILE")
+    p.add_argument("cluster", type=Path, metavar="CLUSTER_FILE", help="a cluster file")
     add_pack(p)
     p.set_defaults(func=_context)
 
 
 def _add_ops(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("ops", help="print a cluster's effective patches as a kustomization.yaml")
-    p.add_argument("cluster", type=Path, metavar="CLUSTER_FILE")
+    p.add_argument("cluster", type=Path, metavar="CLUSTER_FILE", help="a cluster file")
     p.add_argument(
         "--relative-to",
         type=Path,
@@ -107,10 +118,21 @@ def _render(args: argparse.Namespace) -> int:
     from pipeline.flow import run_render
     from pipeline.options import RenderOptions
 
-    if args.output is None and len(args.clusters) > 1:
+    if args.all_clusters and args.clusters:
+        raise UsageError("give cluster files or --all, not both")
+    if not args.all_clusters and not args.clusters:
+        raise UsageError("name the cluster files to render, or pass --all")
+    if args.check and args.output is not None:
+        raise UsageError("--check writes nothing; leave out -o")
+    if args.output is None and not args.check and (args.all_clusters or len(args.clusters) > 1):
         raise UsageError("several clusters need -o DIR (one sub-directory per cluster)")
     options = RenderOptions(
-        selection(args), gate_settings(args), report(args), args.output, jobs(args)
+        selection(args),
+        gate_settings(args),
+        report(args),
+        args.output,
+        jobs(args),
+        check=args.check,
     )
     return run_render(options)
 

@@ -59,6 +59,7 @@ def run_validate(args: argparse.Namespace) -> int:
     from pipeline.gate.schema.builtin import supported_versions
     from pipeline.gate.schema.validate import NAMESPACE, Validator
     from pipeline.model.results import CheckResult
+    from pipeline.terminal import use_color
 
     files = read_inputs(args.paths)
     if not files:
@@ -75,7 +76,7 @@ def run_validate(args: argparse.Namespace) -> int:
     # A file of empty documents still shows in the report, with nothing to count.
     results = [by_file.get(name) or CheckResult(name, NAMESPACE) for name, _ in files]
     code = exit_code(results)
-    text = report.render(results, args.output, color=not args.no_color)
+    text = report.render(results, args.output, color=use_color(sys.stdout, not args.no_color))
     if text and not (args.quiet and code == 0):
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -280,13 +280,17 @@ def _plan_controllers(
             changes.files.append(path)
 
 
-def summary(target: Target, outcome: Outcome) -> str:
-    """The line a publish ends with: the commit and its clusters by change, or up to date."""
+def summary(target: Target, outcome: Outcome, *, names: bool = True) -> str:
+    """The line a publish ends with: the commit and its clusters by change, or up to date
+    (``names=False``: how many clusters per change, not which)."""
     where = f"{target.shown} ({target.branch})"
     if outcome.commit is None:
         return f"netpack: {where} is up to date; nothing to publish"
     groups = outcome.changes.grouped()
-    detail = "; ".join(f"{how} {', '.join(names)}" for how, names in groups.items())
+    detail = "; ".join(
+        f"{how} {', '.join(found)}" if names else f"{len(found)} {how}"
+        for how, found in groups.items()
+    )
     n = len(outcome.changes.clusters)
     counted = f"{n} cluster{'' if n == 1 else 's'}" + (f" ({detail})" if detail else "")
     if not n:  # only fleet-level files: say which, not "0 clusters"

@@ -18,9 +18,10 @@ A cluster file (``clusters/<name>.yaml``) looks like::
 
 ``values`` takes netpack's keys (``calico.*``, see ``pipeline.values.pack``) or values
 pasted from a Palette cluster profile (``manifests.calico.*``).  Everything is
-checked before anything renders: unknown keys, wrong types, enum values and
-malformed or non-canonical CIDRs raise a ``ValuesError`` naming the file and
-the key.  Whether the CIDR matches the podCIDR is the policy gate's job.
+checked before anything renders: unknown keys (with a "did you mean"), wrong
+types, enum values and malformed or non-canonical CIDRs raise a ``ValuesError``
+naming the file and the key, all of a file's problems at once (``Problems``).
+Whether the CIDR matches the podCIDR is the policy gate's job.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import UsageError, ValuesError
 from pipeline.model.cluster import Cluster
@@ -48,31 +50,51 @@ def read_cluster(path: Path, pack: Path, display_path: str | None = None) -> Clu
     """Read and check one cluster file; ``pack`` holds ``overlays/``."""
     shown = display_path or str(path)
     docs = read_documents(path, shown)
-    reader = FieldReader(shown)
+    reader = FieldReader(shown, collect=True)  # every problem of the file, in one run
     if len(docs) != 1:
         raise ValuesError("must hold exactly one YAML document", file=shown, operation="read")
     top = reader.mapping(docs[0], "", _TOP)
-    name = reader.string(top.get("name"), "name", required=True)
+    name = reader.attempt(lambda: _name(reader, top.get("name")), "")
+    cloud = reader.attempt(lambda: reader.string(top.get("cloud"), "cloud", required=True), None)
+    overlay = reader.attempt(
+        lambda: _overlay(reader, top.get("overlay"), cloud, pack, path.parent) if cloud else None,
+        None,
+    )
+    k8s: dict[str, Any] = reader.attempt(
+        lambda: reader.mapping(top.get("kubernetes"), "kubernetes", _K8S), {}
+    )
+    version = reader.attempt(lambda: _version(reader, k8s.get("version")), None)
+    pod = reader.attempt(
+        lambda: reader.cidr(k8s.get("podCIDR"), "kubernetes.podCIDR", required=True), None
+    )
+    svc = reader.attempt(
+        lambda: reader.cidr(
+            k8s.get("serviceClusterIpRange"), "kubernetes.serviceClusterIpRange", required=True
+        ),
+        None,
+    )
+    values = reader.attempt(lambda: read_values(reader, top.get("values")), None)
+    context = reader.attempt(lambda: _doctor_context(reader, top.get("doctor")), None)
+    reader.raise_errors()
+    assert cloud and overlay and version and pod and svc and values is not None
+    return Cluster(name, cloud, shown, pack, overlay, version, pod, svc, values, context)
+
+
+def _name(reader: FieldReader, raw: object) -> str:
+    name = reader.string(raw, "name", required=True)
     assert name is not None
     if not _NAME.match(name):
         raise reader.fail("name", f"{name!r} is not a DNS label (lower-case letters, digits, '-')")
-    cloud = reader.string(top.get("cloud"), "cloud", required=True)
-    assert cloud is not None
-    overlay = _overlay(reader, top.get("overlay"), cloud, pack, path.parent)
-    k8s = reader.mapping(top.get("kubernetes"), "kubernetes", _K8S)
-    version = reader.string(k8s.get("version"), "kubernetes.version", required=True)
+    return name
+
+
+def _version(reader: FieldReader, raw: object) -> str | None:
+    version = reader.string(raw, "kubernetes.version", required=True)
     if version is not None and not _K8S_VERSION.match(version):
         raise reader.fail(
             "kubernetes.version", f'{version!r} is not a Kubernetes minor version like "1.32"'
         )
-    pod = reader.cidr(k8s.get("podCIDR"), "kubernetes.podCIDR", required=True)
-    svc = reader.cidr(
-        k8s.get("serviceClusterIpRange"), "kubernetes.serviceClusterIpRange", required=True
-    )
-    assert version is not None and pod is not None and svc is not None
-    values = read_values(reader, top.get("values"))
-    context = _doctor_context(reader, top.get("doctor"))
-    return Cluster(name, cloud, shown, pack, overlay, version, pod, svc, values, context)
+    return version
 
 
 def _doctor_context(reader: FieldReader, raw: object) -> str | None:

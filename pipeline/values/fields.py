@@ -2,29 +2,53 @@
 
 Every check raises a ``ValuesError`` that names the file and the key, so a
 cluster file's problems read like ``clusters/a.yaml values.calico.mtu: 100 is
-below the IPv4 minimum of 576``.
+below the IPv4 minimum of 576``.  A reader made with ``collect=True`` keeps
+going: ``attempt`` records what a check raised and unknown keys are all recorded
+(with a "did you mean" where one is close), and ``raise_errors`` raises them
+together, so one run reports every problem of a file.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from pipeline.errors import ValuesError
+from pipeline.errors import NetpackError, Problems, ValuesError, raise_all
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+T = TypeVar("T")
 
 
 class FieldReader:
     """Typed access to a mapping, raising ValuesError with the dotted key."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, *, collect: bool = False) -> None:
         self.file = file
+        self.collect = collect
+        self.errors: list[NetpackError] = []
 
     def fail(self, key: str, message: str) -> ValuesError:
         return ValuesError(message, file=self.file, operation=key)
+
+    def attempt(self, read: Callable[[], T], default: T) -> T:
+        """``read()``; when collecting, a ``ValuesError`` it raises is recorded and
+        ``default`` stands in for its value."""
+        if not self.collect:
+            return read()
+        try:
+            return read()
+        except Problems as err:
+            self.errors.extend(err.errors)
+        except ValuesError as err:
+            self.errors.append(err)
+        return default
+
+    def raise_errors(self) -> None:
+        """Raise what was recorded: one error as it is, several as one ``Problems``."""
+        raise_all(self.errors)
 
     def mapping(
         self, raw: object, key: str, allowed: Mapping[str, object] | set[str] | None
@@ -36,10 +60,14 @@ class FieldReader:
         for k in raw:
             if not isinstance(k, str):
                 raise self.fail(key, f"key {k!r} must be a string")
-            if allowed is not None and k not in allowed:
-                known = ", ".join(sorted(allowed))
-                raise self.fail(f"{key}.{k}" if key else k, f"unknown key (known: {known})")
-        return raw
+        unknown = [k for k in raw if allowed is not None and k not in allowed]
+        for k in unknown:
+            assert allowed is not None
+            error = self.fail(f"{key}.{k}" if key else k, _unknown_key(k, allowed))
+            if not self.collect:
+                raise error
+            self.errors.append(error)
+        return {k: v for k, v in raw.items() if k not in unknown} if unknown else raw
 
     def string(self, raw: object, key: str, *, required: bool = False) -> str | None:
         if raw is None or raw == "":
@@ -94,6 +122,14 @@ class FieldReader:
             assert text is not None
             pairs.append((name, text))
         return tuple(pairs)
+
+
+def _unknown_key(key: str, allowed: Mapping[str, object] | set[str]) -> str:
+    """``unknown key``, with the closest known key (spelling or case) and all of them."""
+    by_lower = {k.lower(): k for k in allowed}
+    close = difflib.get_close_matches(key.lower(), by_lower, n=1, cutoff=0.6)
+    hint = f"; did you mean {by_lower[close[0]]!r}?" if close else ""
+    return f"unknown key{hint} (known: {', '.join(sorted(allowed))})"
 
 
 def _kind(value: object) -> str:

@@ -8,6 +8,7 @@ enum values, malformed or non-canonical CIDRs) and returns one ``Values``;
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pipeline.model.cluster import Values
 from pipeline.values.fields import FieldReader
@@ -58,49 +59,138 @@ def read_values(reader: FieldReader, raw: object) -> Values:
 
 def _netpack(reader: FieldReader, raw: object, key: str) -> Values:
     calico = reader.mapping(raw, key, VALUE_KEYS)
-    images = reader.mapping(calico.get("images"), f"{key}.images", {"registry", "tag"})
-    env = reader.mapping(calico.get("env"), f"{key}.env", {"calicoNode", "calicoKubeControllers"})
+    errors = len(reader.errors)
+    get = reader.attempt  # each value checked on its own: every problem is reported
+    images: dict[str, Any] = get(
+        lambda: reader.mapping(calico.get("images"), f"{key}.images", _IMAGES), {}
+    )
+    env: dict[str, Any] = get(lambda: reader.mapping(calico.get("env"), f"{key}.env", _ENV), {})
     values = Values(
-        encapsulation_type=reader.choice(
-            calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
+        encapsulation_type=get(
+            lambda: reader.choice(
+                calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
+            ),
+            None,
         ),
-        encapsulation_mode=reader.choice(
-            calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
+        encapsulation_mode=get(
+            lambda: reader.choice(
+                calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
+            ),
+            None,
         ),
-        cidr=reader.cidr(calico.get("calicoNetworkCIDR"), f"{key}.calicoNetworkCIDR"),
-        datastore=reader.choice(calico.get("datastore"), f"{key}.datastore", DATASTORES)
+        cidr=get(
+            lambda: reader.cidr(calico.get("calicoNetworkCIDR"), f"{key}.calicoNetworkCIDR"), None
+        ),
+        datastore=get(
+            lambda: reader.choice(calico.get("datastore"), f"{key}.datastore", DATASTORES), None
+        )
         or "kubernetes",
-        etcd_endpoints=_endpoints(reader, calico.get("etcdEndpoints"), f"{key}.etcdEndpoints"),
-        mtu=_mtu(reader, calico.get("mtu"), f"{key}.mtu"),
-        block_size=reader.integer(calico.get("blockSize"), f"{key}.blockSize", 20, 32),
-        ip_autodetection_method=_autodetect(
-            reader, calico.get("ipAutodetectionMethod"), f"{key}.ipAutodetectionMethod"
+        etcd_endpoints=get(
+            lambda: _endpoints(reader, calico.get("etcdEndpoints"), f"{key}.etcdEndpoints"), None
         ),
-        image_registry=_pattern(
-            reader,
-            images.get("registry"),
-            f"{key}.images.registry",
-            _REGISTRY,
-            "a registry host like quay.io or my.registry:5000/mirror",
+        mtu=get(lambda: _mtu(reader, calico.get("mtu"), f"{key}.mtu"), None),
+        block_size=get(
+            lambda: reader.integer(calico.get("blockSize"), f"{key}.blockSize", 20, 32), None
         ),
-        image_tag=_pattern(
-            reader, images.get("tag"), f"{key}.images.tag", _IMAGE_TAG, "an image tag like v3.30.7"
+        ip_autodetection_method=get(
+            lambda: _autodetect(
+                reader, calico.get("ipAutodetectionMethod"), f"{key}.ipAutodetectionMethod"
+            ),
+            None,
         ),
-        node_env=reader.env(env.get("calicoNode"), f"{key}.env.calicoNode"),
-        controllers_env=reader.env(
-            env.get("calicoKubeControllers"), f"{key}.env.calicoKubeControllers"
+        image_registry=get(
+            lambda: _pattern(
+                reader,
+                images.get("registry"),
+                f"{key}.images.registry",
+                _REGISTRY,
+                "a registry host like quay.io or my.registry:5000/mirror",
+            ),
+            None,
+        ),
+        image_tag=get(
+            lambda: _pattern(
+                reader,
+                images.get("tag"),
+                f"{key}.images.tag",
+                _IMAGE_TAG,
+                "an image tag like v3.30.7",
+            ),
+            None,
+        ),
+        node_env=get(lambda: reader.env(env.get("calicoNode"), f"{key}.env.calicoNode"), ()),
+        controllers_env=get(
+            lambda: reader.env(
+                env.get("calicoKubeControllers"), f"{key}.env.calicoKubeControllers"
+            ),
+            (),
         ),
     )
-    _check_consistency(reader, values, key)
+    if len(reader.errors) == errors:  # the values are whole: how they fit together
+        _check_consistency(reader, values, key)
     return values
+
+
+_IMAGES = {"registry", "tag"}
+_ENV = {"calicoNode", "calicoKubeControllers"}
 
 
 def _palette(reader: FieldReader, raw: object, key: str) -> Values:
     calico = reader.mapping(raw, key, _PALETTE)
-    if reader.string(calico.get("ipamType"), f"{key}.ipamType") not in (None, "calico-ipam"):
-        raise reader.fail(f"{key}.ipamType", "only calico-ipam is supported by this pack")
-    if str(calico.get("microk8s", "false")).lower() != "false":
-        raise reader.fail(f"{key}.microk8s", "microk8s is not supported by this pack")
+    errors = len(reader.errors)
+    get = reader.attempt  # each setting checked on its own: every problem is reported
+    get(lambda: _palette_platform(reader, calico, key), None)
+    images: dict[str, Any] = get(
+        lambda: reader.mapping(
+            calico.get("images"), f"{key}.images", {"cni", "node", "kubecontroller"}
+        ),
+        {},
+    )
+    env: dict[str, Any] = get(lambda: reader.mapping(calico.get("env"), f"{key}.env", _ENV), {})
+    no_env: tuple[tuple[str, str], ...] = ()
+    node_env = dict(get(lambda: reader.env(env.get("calicoNode"), f"{key}.env.calicoNode"), no_env))
+    cidr = get(lambda: _palette_cidr(reader, calico, node_env, key), None)
+    component = {"cni": "cni", "node": "node", "kubecontroller": "kube-controllers"}
+    picked = get(
+        lambda: tuple(
+            (component[name], ref)
+            for name in sorted(images)
+            if (ref := reader.string(images[name], f"{key}.images.{name}")) is not None
+        ),
+        no_env,
+    )
+    values = Values(
+        encapsulation_type=get(
+            lambda: reader.choice(
+                calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
+            ),
+            None,
+        ),
+        encapsulation_mode=get(
+            lambda: reader.choice(
+                calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
+            ),
+            None,
+        ),
+        cidr=cidr,
+        images=picked,
+        node_env=tuple(sorted(node_env.items())),
+        controllers_env=get(
+            lambda: reader.env(
+                env.get("calicoKubeControllers"), f"{key}.env.calicoKubeControllers"
+            ),
+            no_env,
+        ),
+    )
+    if len(reader.errors) == errors:  # the values are whole: how they fit together
+        _check_consistency(reader, values, key)
+    return values
+
+
+def _palette_platform(reader: FieldReader, calico: dict[str, Any], key: str) -> None:
+    """Palette settings this pack supports in one way only: IPAM and no microk8s."""
+    reader.attempt(lambda: _palette_ipam_type(reader, calico, key), None)
+    reader.attempt(lambda: _palette_microk8s(reader, calico, key), None)
     ipam = reader.mapping(
         calico.get("calico_ipam"), f"{key}.calico_ipam", {"assign_ipv4", "assign_ipv6"}
     )
@@ -108,11 +198,23 @@ def _palette(reader: FieldReader, raw: object, key: str) -> Values:
         raise reader.fail(
             f"{key}.calico_ipam", "only assign_ipv4: true, assign_ipv6: false is supported"
         )
-    images = reader.mapping(
-        calico.get("images"), f"{key}.images", {"cni", "node", "kubecontroller"}
-    )
-    env = reader.mapping(calico.get("env"), f"{key}.env", {"calicoNode", "calicoKubeControllers"})
-    node_env = dict(reader.env(env.get("calicoNode"), f"{key}.env.calicoNode"))
+
+
+def _palette_ipam_type(reader: FieldReader, calico: dict[str, Any], key: str) -> None:
+    if reader.string(calico.get("ipamType"), f"{key}.ipamType") not in (None, "calico-ipam"):
+        raise reader.fail(f"{key}.ipamType", "only calico-ipam is supported by this pack")
+
+
+def _palette_microk8s(reader: FieldReader, calico: dict[str, Any], key: str) -> None:
+    if str(calico.get("microk8s", "false")).lower() != "false":
+        raise reader.fail(f"{key}.microk8s", "microk8s is not supported by this pack")
+
+
+def _palette_cidr(
+    reader: FieldReader, calico: dict[str, Any], node_env: dict[str, str], key: str
+) -> str | None:
+    """The pool CIDR: calicoNetworkCIDR, or env.calicoNode.CALICO_IPV4POOL_CIDR (popped
+    from ``node_env``); both must agree."""
     cidr = reader.cidr(calico.get("calicoNetworkCIDR"), f"{key}.calicoNetworkCIDR")
     env_cidr = node_env.pop("CALICO_IPV4POOL_CIDR", None)
     if env_cidr is not None:
@@ -123,33 +225,12 @@ def _palette(reader: FieldReader, raw: object, key: str) -> Values:
                 f"{env_cidr} contradicts calicoNetworkCIDR {cidr}",
             )
         cidr = env_cidr
-    component = {"cni": "cni", "node": "node", "kubecontroller": "kube-controllers"}
-    picked = tuple(
-        (component[name], ref)
-        for name in sorted(images)
-        if (ref := reader.string(images[name], f"{key}.images.{name}")) is not None
-    )
-    values = Values(
-        encapsulation_type=reader.choice(
-            calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
-        ),
-        encapsulation_mode=reader.choice(
-            calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
-        ),
-        cidr=cidr,
-        images=picked,
-        node_env=tuple(sorted(node_env.items())),
-        controllers_env=reader.env(
-            env.get("calicoKubeControllers"), f"{key}.env.calicoKubeControllers"
-        ),
-    )
-    _check_consistency(reader, values, key)
-    return values
+    return cidr
 
 
 # Env names that a value key owns: setting them through env.* would fight the key.
 # IP_AUTODETECTION_METHOD is the exception: Palette profiles set it through env.
-_OWNED = {
+OWNED_ENV = {
     "CALICO_IPV4POOL_IPIP": "encapsulationType/encapsulationMode",
     "CALICO_IPV4POOL_VXLAN": "encapsulationType/encapsulationMode",
     "CALICO_IPV4POOL_CIDR": "calicoNetworkCIDR",
@@ -162,8 +243,8 @@ _OWNED = {
 def _check_consistency(reader: FieldReader, values: Values, key: str) -> None:
     for name, _ in values.node_env:
         env_key = f"{key}.env.calicoNode.{name}"
-        if name in _OWNED:
-            raise reader.fail(env_key, f"set it with {_OWNED[name]} instead")
+        if name in OWNED_ENV:
+            raise reader.fail(env_key, f"set it with {OWNED_ENV[name]} instead")
         if name == "IP_AUTODETECTION_METHOD" and values.ip_autodetection_method:
             raise reader.fail(env_key, "set it once: ipAutodetectionMethod sets it too")
     if values.etcd_endpoints is not None and values.datastore != "etcd":

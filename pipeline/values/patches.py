@@ -24,6 +24,18 @@ POD = "/spec/template/spec"
 Op = dict[str, Any]
 Step = Callable[[list[Resource]], tuple[Target, list[Op]]]
 
+# The one map from a value key to what it sets in the render: a calico-node env var or
+# a calico-config data key.  The steps below set them; the gate's fix hints name the
+# key instead of the rendered name (``pipeline.values.hints``).  Every other env var of
+# calico-node is ``calico.env.calicoNode.<NAME>``.
+RENDERED = {
+    "calico.calicoNetworkCIDR": "CALICO_IPV4POOL_CIDR",
+    "calico.blockSize": "CALICO_IPV4POOL_BLOCK_SIZE",
+    "calico.ipAutodetectionMethod": "IP_AUTODETECTION_METHOD",
+    "calico.mtu": "veth_mtu",
+    "calico.etcdEndpoints": "etcd_endpoints",
+}
+
 
 def set_values(resources: list[Resource], cluster: Cluster) -> tuple[list[Resource], list[Patch]]:
     """Apply every value of ``cluster``; returns the resources and the patches applied."""
@@ -49,13 +61,13 @@ def _steps(values: Values) -> Iterator[tuple[str, Step]]:
             "calico.encapsulationType" if values.encapsulation_type else "calico.encapsulationMode"
         )
         yield key, lambda res: (NODE, _encapsulation(res, values, key))
-    for key, name, value in (
-        ("calico.calicoNetworkCIDR", "CALICO_IPV4POOL_CIDR", values.cidr),
-        ("calico.blockSize", "CALICO_IPV4POOL_BLOCK_SIZE", _text(values.block_size)),
-        ("calico.ipAutodetectionMethod", "IP_AUTODETECTION_METHOD", values.ip_autodetection_method),
+    for key, value in (
+        ("calico.calicoNetworkCIDR", values.cidr),
+        ("calico.blockSize", _text(values.block_size)),
+        ("calico.ipAutodetectionMethod", values.ip_autodetection_method),
     ):
         if value is not None:
-            yield key, _env_step(NODE, "calico-node", key, name, value)
+            yield key, _env_step(NODE, "calico-node", key, RENDERED[key], value)
     for name, value in values.node_env:
         key = f"calico.env.calicoNode.{name}"
         yield key, _env_step(NODE, "calico-node", key, name, value)
@@ -71,12 +83,9 @@ def _steps(values: Values) -> Iterator[tuple[str, Step]]:
             ),
         )
     if values.mtu is not None:
-        yield "calico.mtu", _config_step("calico.mtu", "veth_mtu", str(values.mtu))
+        yield "calico.mtu", _config_step("calico.mtu", str(values.mtu))
     if values.etcd_endpoints is not None:
-        yield (
-            "calico.etcdEndpoints",
-            _config_step("calico.etcdEndpoints", "etcd_endpoints", values.etcd_endpoints),
-        )
+        yield "calico.etcdEndpoints", _config_step("calico.etcdEndpoints", values.etcd_endpoints)
     if values.image_registry or values.image_tag or values.images:
         for target in (NODE, CONTROLLERS):
             yield "calico.images", _image_step(target, values)
@@ -164,7 +173,9 @@ def _current_encapsulation(body: Body, key: str) -> str:
     return enabled[0]
 
 
-def _config_step(key: str, data_key: str, value: str) -> Step:
+def _config_step(key: str, value: str) -> Step:
+    data_key = RENDERED[key]
+
     def step(resources: list[Resource]) -> tuple[Target, list[Op]]:
         body = _find(resources, CONFIG, key)
         if data_key not in (body.get("data") or {}):

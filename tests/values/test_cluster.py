@@ -58,7 +58,7 @@ VALUES = GOOD + "values:\n  calico:\n"
 BAD = [
     (
         VALUES + "    encapsulationTyp: x\n",
-        "c1.yaml values.calico.encapsulationTyp: unknown key (known: blockSize, calicoNetworkCIDR, datastore, encapsulationMode, encapsulationType, env, etcdEndpoints, images, ipAutodetectionMethod, mtu)",
+        "c1.yaml values.calico.encapsulationTyp: unknown key; did you mean 'encapsulationType'? (known: blockSize, calicoNetworkCIDR, datastore, encapsulationMode, encapsulationType, env, etcdEndpoints, images, ipAutodetectionMethod, mtu)",
     ),
     (
         VALUES + "    encapsulationType: CALICO_IPV4POOL_GRE\n",

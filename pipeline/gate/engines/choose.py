@@ -46,7 +46,7 @@ def default_engine() -> str:
 
 def default_engine_name() -> str:
     """``opa`` when the OPA bindings import, else ``regopy`` (with a notice on stderr)."""
-    from pipeline.gate.engines.opa_embedded import bindings_error
+    from pipeline.gate.engines.opa_embedded import bindings_error, install_command
 
     problem = bindings_error()
     if problem is None:
@@ -54,12 +54,13 @@ def default_engine_name() -> str:
     if importlib.util.find_spec("regopy") is None:
         raise UsageError(
             f"no Rego engine available: the OPA bindings failed ({problem}) and regopy is "
-            "not installed; install opa-golib-python-bindings==0.4.4 "
-            "(pip install --ignore-requires-python) or pass --opa-url"
+            f"not installed; install the default engine with: {install_command()}"
+            " (or use an OPA server: --engine opa-server --opa-url URL)"
         )
     print(
         f"netpack: policy engine regopy (rego-cpp), because the OPA bindings failed: {problem}. "
-        "regopy lacks some builtins (net.*) and differs from OPA in places.",
+        "regopy lacks some builtins (net.*) and differs from OPA in places; "
+        f"install the default engine with: {install_command()}",
         file=sys.stderr,
     )
     return "regopy"

@@ -42,6 +42,8 @@ from __future__ import annotations
 import ctypes
 import json
 import re
+import shlex
+import sys
 import threading
 import time
 import weakref
@@ -66,6 +68,7 @@ from pipeline.gate.engines.guards import RuleGuards, rule_guards
 from pipeline.gate.engines.protocol import PolicyError, TestOutcome
 
 GO_ENVIRONMENT = {"GOGC": "800", "GOMEMLIMIT": "64MiB"}  # for processes loading the bridge
+BINDINGS = "opa-golib-python-bindings==0.4.4"
 _lib_cache: list[Any] = []
 _ALL = "__netpack_values"  # binds the list of a query's values (``EmbeddedOpaEngine._request``)
 _TESTS = "__netpack_tests"  # binds each test's values, in order (``_run_tests``)
@@ -80,16 +83,30 @@ def _lib() -> Any:
 
             _lib_cache.append(_native.load())
         except (ImportError, OSError, AttributeError) as exc:
-            raise PolicyError(f"cannot load opa-golib-python-bindings 0.4.4: {exc}") from exc
+            hint = f"install them with: {install_command()}"
+            raise PolicyError(f"{_cannot_load(exc)}; {hint}") from exc
     return _lib_cache[0]
 
 
+def _cannot_load(exc: BaseException) -> str:
+    return f"cannot load opa-golib-python-bindings 0.4.4: {exc}"
+
+
+def install_command() -> str:
+    """The command that installs the OPA bindings into the Python running netpack.
+
+    Their wheel declares Requires-Python >=3.14 but runs on 3.11+, so pip must be
+    told to ignore that (harmless on 3.14).
+    """
+    return f"{shlex.quote(sys.executable)} -m pip install --ignore-requires-python {BINDINGS}"
+
+
 def bindings_error() -> str | None:
-    """Why the OPA bindings cannot be used here, or ``None`` when they can."""
+    """Why the OPA bindings cannot be used here (without the install hint), or ``None``."""
     try:
         _lib()
     except PolicyError as exc:
-        return exc.message
+        return _cannot_load(exc.__cause__) if exc.__cause__ else exc.message
     return None
 
 
