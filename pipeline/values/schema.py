@@ -161,6 +161,10 @@ def cluster_schema() -> dict[str, Any]:
             description="netpack's calico.* keys, or Palette's manifests.calico.*, not both",
             **{"not": {"required": ["calico", "manifests"]}},
         ),
+        "doctor": _object(
+            {"context": _string("the kubeconfig context netpack doctor reads", minLength=1)},
+            description="how netpack doctor reaches the live cluster",
+        ),
     }
     assert set(top) == cluster._TOP
     return {

@@ -136,7 +136,10 @@ def test_doctor_context_in_a_cluster_file_is_checked(
     )
     cluster.write_text(KDD.read_text() + "doctor:\n  kontext: x\n")
     code, _, err = run(capsys, str(cluster), "--pack", str(ROOT), "--snapshot", "x.json")
-    assert err == f"netpack: error: {cluster} doctor.kontext: unknown key (known: context)\n"
+    assert (
+        err
+        == f"netpack: error: {cluster} doctor.kontext: unknown key; did you mean 'context'? (known: context)\n"
+    )
 
 
 def _broken(change: str) -> tuple[dict[str, Any], dict[str, Any]]:

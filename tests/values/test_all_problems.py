@@ -41,7 +41,7 @@ def test_every_problem_of_a_file_is_raised_at_once(tmp_path: Path) -> None:
     with pytest.raises(Problems) as err:
         read_cluster(_write(tmp_path, "c.yaml", MANY), ROOT, "c.yaml")
     assert err.value.lines() == [
-        "c.yaml kubernets: unknown key; did you mean 'kubernetes'? (known: cloud, kubernetes, name, overlay, values)",
+        "c.yaml kubernets: unknown key; did you mean 'kubernetes'? (known: cloud, doctor, kubernetes, name, overlay, values)",
         "c.yaml name: 'Bad_Name' is not a DNS label (lower-case letters, digits, '-')",
         "c.yaml kubernetes.podCIDR: 10.1.0.1/16 is not in canonical form; write 10.1.0.0/16",
         f"c.yaml values.calico.MTU: unknown key; did you mean 'mtu'? {KNOWN}",
