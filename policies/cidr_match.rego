@@ -17,7 +17,7 @@ deny_cidr contains msg if {
 	got := calico.pool_cidr
 	got != want # cheap, and cidr.same parses both otherwise
 	not cidr.same(got, want)
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cidr", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
 		calico.cidr_var, " ", got, " does not match podCIDR ", want,
 		"; set calico.calicoNetworkCIDR to ", want,
 	])
@@ -31,7 +31,7 @@ deny_cidr contains msg if {
 	want := calico.pod_cidr
 	is_object(calico.node_container)
 	not calico.env_set(calico.cidr_var)
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cidr", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
 		calico.cidr_var,
 		" is not set, so calico-node picks the pool itself; set calico.calicoNetworkCIDR to ", want,
 	])
@@ -42,7 +42,7 @@ deny_cidr contains msg if {
 	input.metadata.name == "calico-node"
 	want := calico.pod_cidr
 	calico.pool_env == ""
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cidr", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
 		calico.cidr_var,
 		" is empty, so calico-node picks the pool itself; set calico.calicoNetworkCIDR to ", want,
 	])
@@ -54,7 +54,7 @@ deny_cidr contains msg if {
 	want := calico.pod_cidr
 	calico.env_set(calico.cidr_var)
 	not calico.pool_env
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cidr", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
 		calico.cidr_var,
 		" comes from a valueFrom netpack cannot resolve; set it as a literal value via calico.calicoNetworkCIDR ",
 		want,

@@ -23,7 +23,7 @@ deny_node_tolerations contains msg if {
 		not _tolerated(tolerations, effect)
 	]
 	count(missing) > 0
-	msg := k8s.message([
+	msg := k8s.finding("deny_node_tolerations", "spec.template.spec.tolerations", [
 		"tolerations do not cover every ", concat(" or ", missing),
 		" taint; add a toleration with operator Exists and no key for ", concat(" and ", missing),
 		" (or one with neither key nor effect)",
@@ -34,7 +34,7 @@ deny_node_host_network contains msg if {
 	input.kind == "DaemonSet"
 	input.metadata.name == "calico-node"
 	object.get(_node_pod, "hostNetwork", false) != true
-	msg := k8s.message([
+	msg := k8s.finding("deny_node_host_network", "spec.template.spec.hostNetwork", [
 		"spec.template.spec.hostNetwork is not true; calico-node programs the host's routes and must set hostNetwork: true",
 	])
 }
@@ -44,7 +44,7 @@ deny_node_priority_class contains msg if {
 	input.metadata.name == "calico-node"
 	p := object.get(_node_pod, "priorityClassName", "")
 	p != "system-node-critical"
-	msg := k8s.message([
+	msg := k8s.finding("deny_node_priority_class", "spec.template.spec.priorityClassName", [
 		"priorityClassName is ", _shown(p),
 		"; set it to system-node-critical so calico-node is scheduled and evicted last",
 	])

@@ -19,7 +19,7 @@ deny_bird_probes contains msg if {
 	calico.backend != "bird"
 	some probe, flag in _bird_flags
 	flag in _probe_command(probe)
-	msg := k8s.message([
+	msg := k8s.finding("deny_bird_probes", concat("", ["spec.template.spec.containers[calico-node].", probe, ".exec.command"]), [
 		probe, " runs ", flag, " but calico_backend is ", calico.backend,
 		", so the probe always fails; remove ", flag, " from the ", probe, " command",
 	])
@@ -31,7 +31,7 @@ deny_bird_probes contains msg if {
 	calico.backend == "bird"
 	some probe, flag in _bird_flags
 	not flag in _probe_command(probe)
-	msg := k8s.message([
+	msg := k8s.finding("deny_bird_probes", concat("", ["spec.template.spec.containers[calico-node].", probe, ".exec.command"]), [
 		"calico_backend is bird but ", probe, " does not run ", flag, "; add ", flag, " to the ",
 		probe, " exec command",
 	])

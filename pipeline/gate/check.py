@@ -26,6 +26,7 @@ from pipeline.gate.engines.common import reads_data
 from pipeline.gate.engines.protocol import Engine
 from pipeline.gate.policies import check_problematic_if, load_policies
 from pipeline.gate.schema.validate import validate_resources
+from pipeline.gate.sources import with_sources
 from pipeline.kustomize.output import file_names, ordered
 from pipeline.memo import Memo
 from pipeline.model.resource import Resource
@@ -82,9 +83,11 @@ class Gate:
         *,
         memo: Memo | None = None,
         seconds: dict[str, float] | None = None,
+        cluster_file: str | None = None,
     ) -> list[CheckResult]:
         """Schema results, then conftest results, for one cluster: one document per file,
-        each message tied to its resource.  ``memo`` remembers what is computed of the
+        each message tied to its resource and, with ``cluster_file``, to the file a user
+        edits (``pipeline.gate.sources``).  ``memo`` remembers what is computed of the
         bodies it has frozen; ``seconds`` gets the time of ``schemas`` and ``policies``."""
         start = time.perf_counter()
         items = ordered(resources)
@@ -109,7 +112,11 @@ class Gate:
         if seconds is not None:
             seconds["schemas"] = checked - start
             seconds["policies"] = time.perf_counter() - checked
-        return _attached(results, dict(zip(names, items, strict=True)))
+        by_file = dict(zip(names, items, strict=True))
+        attached = _attached(results, by_file)
+        if cluster_file is None or not any(r.failures or r.warnings for r in attached):
+            return attached
+        return with_sources(attached, by_file, cluster_file)
 
     def close(self) -> None:
         self.engine.close()

@@ -208,3 +208,13 @@ service_cidrs := [entry[0] | some entry in service_blocks]
 
 # calico_config is the rendered calico-config ConfigMap's data.
 calico_config := data.netpack.calico_config if is_object(data.netpack.calico_config)
+
+# env_field(name) is the field path of calico-node's env var name, as a
+# structured finding names it (lib.k8s.finding).
+env_field(name) := concat("", ["spec.template.spec.containers[calico-node].env[", name, "]"])
+
+# encap_field(e) is env_field of the variable that switches encapsulation e
+# on; for "None" (both Never) the IP-in-IP one.
+encap_field(e) := env_field(encap_var[e]) if {
+	encap_var[e]
+} else := env_field(ipip_var)

@@ -154,3 +154,6 @@ probes(ds, live, ready) := json.patch(ds, [
 put(doc, path, value) := json.patch(doc, [{"op": "add", "path": path, "value": value}])
 
 remove(doc, path) := json.patch(doc, [{"op": "remove", "path": path}])
+
+# msgs(results) is the set of messages of a rule's structured results.
+msgs(results) := {r.msg | some r in results}
