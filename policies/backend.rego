@@ -8,8 +8,7 @@ import data.lib.calico
 import data.lib.k8s
 
 deny_backend_bgp contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	calico.backend != "bird"
 	"IPIP" in calico.encapsulations
 	msg := k8s.value_finding("deny_backend_bgp", calico.env_field(calico.ipip_var), "values.calico.encapsulationType", [
@@ -19,8 +18,7 @@ deny_backend_bgp contains msg if {
 }
 
 deny_backend_bgp contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	calico.backend != "bird"
 	"None" in calico.encapsulations
 	msg := k8s.value_finding("deny_backend_bgp", calico.env_field(calico.ipip_var), "values.calico.encapsulationType", [

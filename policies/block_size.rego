@@ -43,8 +43,7 @@ _pool_block := calico.pool_block if {
 }
 
 deny_block_size contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	v := _block_raw
 	not _block_size # with _block_raw set, _block_size is num.int(_block_raw)
 	msg := k8s.value_finding("deny_block_size", calico.env_field(_block_var), "values.calico.blockSize", [
@@ -53,8 +52,7 @@ deny_block_size contains msg if {
 }
 
 deny_block_size contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	n := _block_size
 	not _in_range(n)
 	msg := k8s.value_finding("deny_block_size", calico.env_field(_block_var), "values.calico.blockSize", [
@@ -64,8 +62,7 @@ deny_block_size contains msg if {
 }
 
 deny_block_size_pool contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	n := _block_size
 	_in_range(n)
 	pool := _pool_block

@@ -11,8 +11,7 @@ import data.lib.cidr
 import data.lib.k8s
 
 deny_cidr contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	want := calico.pod_cidr
 	got := calico.pool_cidr
 	got != want # cheap, and cidr.same parses both otherwise
@@ -26,8 +25,7 @@ deny_cidr contains msg if {
 # Without the env var calico-node takes kubeadm's podSubnet or the first free
 # 192.168.0.0/16-style range: an implicit choice the rendered output cannot show.
 deny_cidr contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	want := calico.pod_cidr
 	is_object(calico.node_container)
 	not calico.env_set(calico.cidr_var)
@@ -38,8 +36,7 @@ deny_cidr contains msg if {
 }
 
 deny_cidr contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	want := calico.pod_cidr
 	calico.pool_env == ""
 	msg := k8s.value_finding("deny_cidr", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
@@ -49,8 +46,7 @@ deny_cidr contains msg if {
 }
 
 deny_cidr contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	want := calico.pod_cidr
 	calico.env_set(calico.cidr_var)
 	not calico.pool_env

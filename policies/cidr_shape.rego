@@ -20,8 +20,7 @@ _pool_to_check := c if {
 }
 
 deny_cidr_invalid contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	c := _pool_to_check
 	not calico.pool_block
 	msg := k8s.value_finding("deny_cidr_invalid", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
@@ -31,8 +30,7 @@ deny_cidr_invalid contains msg if {
 }
 
 deny_cidr_host_bits contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	c := _pool_to_check
 	pool := calico.pool_block
 	pool.octets != pool.network
@@ -40,8 +38,7 @@ deny_cidr_host_bits contains msg if {
 }
 
 deny_cidr_link_local contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	c := _pool_to_check
 	cidr.ranges_overlap(calico.pool_bounds, _link_local_bounds)
 	msg := k8s.value_finding("deny_cidr_link_local", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
@@ -51,8 +48,7 @@ deny_cidr_link_local contains msg if {
 }
 
 deny_cidr_service_overlap contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	c := _pool_to_check
 	pool := calico.pool_bounds
 	some [svc, block] in calico.service_blocks

@@ -10,8 +10,7 @@ import data.lib.k8s
 # A cluster whose cloud the table does not know would otherwise pass
 # deny_cloud_encapsulation and deny_mtu without being checked.
 deny_cloud_unknown contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	is_string(calico.cloud)
 	not calico.cloud_spec
 	msg := k8s.value_finding("deny_cloud_unknown", "", "cloud", [
@@ -21,8 +20,7 @@ deny_cloud_unknown contains msg if {
 }
 
 deny_cloud_encapsulation contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	allowed := calico.allowed_encapsulations
 	some e in calico.encapsulations
 	not e in allowed
@@ -34,8 +32,7 @@ deny_cloud_encapsulation contains msg if {
 }
 
 deny_cloud_mode contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	allowed := calico.allowed_modes
 	some e in calico.encapsulations
 	e in calico.allowed_encapsulations
@@ -49,8 +46,7 @@ deny_cloud_mode contains msg if {
 }
 
 warn_cloud_caveat contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	some w in calico.cloud_spec.warnings
 	is_string(w.message)
 	some e in calico.encapsulations

@@ -27,8 +27,7 @@ backend_rules := ["deny_backend_bgp", "deny_bird_probes"]
 _make := "; make it with `netpack context CLUSTER_FILE > ctx.yaml` and pass -d ctx.yaml"
 
 deny_context_missing contains f if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	not _has_cluster
 	some rule in array.concat(context_rules, _backend_unknown)
 	f := k8s.finding("deny_context_missing", "", [
@@ -37,8 +36,7 @@ deny_context_missing contains f if {
 }
 
 deny_context_missing contains f if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	_has_cluster
 	not calico.calico_config
 	some rule in _backend_unknown

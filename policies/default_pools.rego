@@ -7,8 +7,7 @@ import data.lib.calico
 import data.lib.k8s
 
 deny_no_default_pools contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	lower(calico.env_value("NO_DEFAULT_POOLS")) == "true"
 	some var in ["CALICO_IPV4POOL_CIDR", "CALICO_IPV6POOL_CIDR"]
 	calico.env_value(var) != ""

@@ -7,8 +7,7 @@ import data.lib.calico
 import data.lib.k8s
 
 deny_encapsulation_both contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	calico.ipip_mode != "Never"
 	calico.vxlan_mode != "Never"
 	msg := k8s.value_finding("deny_encapsulation_both", calico.env_field(calico.vxlan_var), "values.calico.encapsulationType", [
@@ -19,8 +18,7 @@ deny_encapsulation_both contains msg if {
 }
 
 deny_encapsulation_mode contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	some var in [calico.ipip_var, calico.vxlan_var]
 	v := calico.invalid_mode(var)
 	msg := k8s.value_finding("deny_encapsulation_mode", calico.env_field(var), "values.calico.encapsulationMode", [

@@ -13,8 +13,7 @@ import data.lib.k8s
 import data.lib.num
 
 deny_mtu contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	veth_mtu := calico.calico_config.veth_mtu
 	veth_mtu != "0" # auto-detect, the default: nothing to parse
 	n := num.int(veth_mtu)

@@ -14,8 +14,7 @@ _probe_command(probe) := [a | some a in command; is_string(a)] if {
 } else := []
 
 deny_bird_probes contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	calico.backend != "bird"
 	some probe, flag in _bird_flags
 	flag in _probe_command(probe)
@@ -26,8 +25,7 @@ deny_bird_probes contains msg if {
 }
 
 deny_bird_probes contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	calico.backend == "bird"
 	some probe, flag in _bird_flags
 	not flag in _probe_command(probe)

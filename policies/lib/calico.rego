@@ -7,8 +7,8 @@
 # rules that need them do not fire.
 #
 # Cost: everything here is derived from calico-node, so the rules that use it
-# test `input.kind == "DaemonSet"` and `input.metadata.name == "calico-node"`
-# first (README, "Writing rules"). What several rules read is a rule here, not
+# test `is_node` first: the gate's pre-filter reads its two literal tests as if
+# written in place (README, "Writing rules"). What several rules read is a rule here, not
 # a function, because OPA evaluates a rule once per document and a function
 # at every call: node_env, ipip_mode, vxlan_mode, backend, pool_cidr, pool_block.
 package lib.calico
