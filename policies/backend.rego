@@ -13,6 +13,7 @@ deny_backend_bgp contains msg if {
 	"IPIP" in calico.encapsulations
 	msg := k8s.value_finding("deny_backend_bgp", calico.env_field(calico.ipip_var), "values.calico.encapsulationType", [
 		calico.ipip_var, " ", calico.ipip_mode, " needs BGP but calico_backend is ", calico.backend,
+		calico.config_note(calico.backend_var),
 		"; set calico_backend to bird, or switch to VXLAN (calico.encapsulationType CALICO_IPV4POOL_VXLAN)",
 	])
 }
@@ -24,6 +25,7 @@ deny_backend_bgp contains msg if {
 	msg := k8s.value_finding("deny_backend_bgp", calico.env_field(calico.ipip_var), "values.calico.encapsulationType", [
 		"an unencapsulated pool (", calico.ipip_var, " and ", calico.vxlan_var,
 		" both Never) needs BGP routes but calico_backend is ", calico.backend,
+		calico.config_note(calico.backend_var),
 		"; set calico_backend to bird, or enable VXLAN",
 	])
 }

@@ -17,7 +17,7 @@ deny_cidr contains msg if {
 	got != want # cheap, and cidr.same parses both otherwise
 	not cidr.same(got, want)
 	msg := k8s.value_finding("deny_cidr", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
-		calico.cidr_var, " ", got, " does not match podCIDR ", want,
+		calico.cidr_var, " ", got, calico.config_note(calico.cidr_var), " does not match podCIDR ", want,
 		"; set calico.calicoNetworkCIDR to ", want,
 	])
 }

@@ -23,7 +23,7 @@ deny_mtu contains msg if {
 	limit := underlay - calico.overhead[e]
 	n > limit
 	msg := k8s.value_finding("deny_mtu", "data.veth_mtu", "values.calico.mtu", [
-		"calico-config veth_mtu ", num.text(n), " is above ", num.text(limit), " (cloud ",
+		"calico-config veth_mtu ", num.text(n), calico.config_source_note, " is above ", num.text(limit), " (cloud ",
 		calico.cloud, " underlay MTU ", num.text(underlay), " minus ", num.text(calico.overhead[e]),
 		" bytes of ", _overhead_name[e], " overhead); set veth_mtu to ", num.text(limit),
 		", or to \"0\" to auto-detect",

@@ -20,6 +20,7 @@ deny_bird_probes contains msg if {
 	flag in _probe_command(probe)
 	msg := k8s.finding("deny_bird_probes", concat("", ["spec.template.spec.containers[calico-node].", probe, ".exec.command"]), [
 		probe, " runs ", flag, " but calico_backend is ", calico.backend,
+		calico.config_note(calico.backend_var),
 		", so the probe always fails; remove ", flag, " from the ", probe, " command",
 	])
 }
@@ -30,7 +31,7 @@ deny_bird_probes contains msg if {
 	some probe, flag in _bird_flags
 	not flag in _probe_command(probe)
 	msg := k8s.finding("deny_bird_probes", concat("", ["spec.template.spec.containers[calico-node].", probe, ".exec.command"]), [
-		"calico_backend is bird but ", probe, " does not run ", flag, "; add ", flag, " to the ",
+		"calico_backend is bird", calico.config_note(calico.backend_var), " but ", probe, " does not run ", flag, "; add ", flag, " to the ",
 		probe, " exec command",
 	])
 }

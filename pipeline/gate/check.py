@@ -44,6 +44,13 @@ def context(base: dict[str, Any], resources: Sequence[Resource]) -> dict[str, An
     return dict(base)
 
 
+def _from_input(ctx: dict[str, Any]) -> dict[str, Any]:
+    """``ctx`` saying its calico-config is the input's own: the gate's documents are one
+    render, so a message may state its values as the input's (``lib.calico.config_in_input``;
+    a context file given to ``netpack test -d`` does not say so)."""
+    return {**ctx, "calico_config_from": "input"} if "calico_config" in ctx else ctx
+
+
 @dataclass
 class Gate:
     """A loaded policy set and engine; ``check`` may run for many clusters."""
@@ -106,7 +113,7 @@ class Gate:
             self.engine,
             documents,
             self.namespaces,
-            data={"netpack": ctx},
+            data={"netpack": _from_input(ctx)},
             file_blind=self.file_blind,
         )
         if seconds is not None:

@@ -209,6 +209,24 @@ service_cidrs := [entry[0] | some entry in service_blocks]
 # calico_config is the rendered calico-config ConfigMap's data.
 calico_config := data.netpack.calico_config if is_object(data.netpack.calico_config)
 
+# config_in_input holds when calico_config is the input's own ConfigMap: the
+# gate's render of one cluster (one stream) and a combined input (combine.rego)
+# set data.netpack.calico_config_from to "input". Otherwise it came from a
+# context file made for some cluster, which the input need not match.
+config_in_input if data.netpack.calico_config_from == "input"
+
+# config_note(var) is what a message adds after the value of env var var: where
+# it came from when that is calico-config outside the input (a message never
+# states, as the input's, a value the input does not hold); else nothing.
+config_note(var) := config_source_note if {
+	node_env[var].valueFrom.configMapKeyRef.name == "calico-config"
+} else := ""
+
+# config_source_note is config_note for a value read from calico_config itself.
+config_source_note := "" if {
+	config_in_input
+} else := " (from data.netpack.calico_config, not from this input)"
+
 # env_field(name) is the field path of calico-node's env var name, as a
 # structured finding names it (lib.k8s.finding).
 env_field(name) := concat("", ["spec.template.spec.containers[calico-node].env[", name, "]"])

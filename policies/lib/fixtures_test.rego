@@ -100,6 +100,7 @@ context(cloud, backend) := {
 	},
 	"values": {"calico": {"calicoNetworkCIDR": "10.244.0.0/16", "datastore": "kubernetes"}},
 	"calico_config": {"calico_backend": backend, "veth_mtu": "0", "typha_service_name": "none"},
+	"calico_config_from": "input",
 }
 
 aws := context("aws", "bird")

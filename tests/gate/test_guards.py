@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pipeline.gate import semantics as conftest
-from pipeline.gate.engines.guards import Condition, DocumentFilter, Plan, package_name
+from pipeline.gate.engines.guards import ARRAY, Condition, DocumentFilter, Plan, package_name
 from pipeline.gate.engines.opa_embedded import EmbeddedOpaEngine
 from pipeline.gate.engines.protocol import PolicyError
 from pipeline.gate.policies import Policies, scan_module
@@ -337,3 +337,23 @@ def test_library_helpers_guard_like_their_tests(engine: EmbeddedOpaEngine) -> No
         [f"data.main.deny_{r}" for r in node_rules],  # not deny_then_test: no namespace
         ["data.main.deny_negated"],
     ]
+
+
+def test_is_array_input_guards_combined_rules(engine: EmbeddedOpaEngine) -> None:
+    """``is_array(input)`` opens a rule for ``--combine`` inputs only: objects skip it."""
+    guards = guards_of(
+        engine,
+        """
+        package main
+
+        deny_combined contains "x" if {
+            is_array(input)
+            count(input) > 1
+        }
+        """,
+    )
+    assert guards["deny_combined"] == ((Condition((), frozenset({ARRAY})),),)
+    plans = DocumentFilter(("deny_combined",), guards)
+    assert plans.plan({"kind": "DaemonSet"}) == Plan((), ("deny_combined",))
+    assert plans.plan("text") == Plan((), ("deny_combined",))
+    assert plans.plan([{"path": "a", "contents": {}}]) == Plan(("deny_combined",), ())

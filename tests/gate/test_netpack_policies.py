@@ -122,3 +122,52 @@ def test_context_rules_match_the_catalog() -> None:
     listed = re.search(r"context_rules := \[(.*?)\]", rego, re.S)
     assert listed is not None
     assert sorted(re.findall(r'"(\w+)"', listed.group(1))) == sorted(rows)
+
+
+def _rules(directory: Path) -> set[str]:
+    from pipeline.gate.policies import RULE_NAME, scan_module
+
+    names = set()
+    for path in directory.glob("*.rego"):
+        if not path.name.endswith("_test.rego"):
+            module = scan_module(str(path), path.read_text())
+            names |= {r.name for r in module.rules if RULE_NAME.fullmatch(r.name)}
+    return names
+
+
+def test_combine_lists_every_rule() -> None:
+    """policies-combine/combine.rego re-runs every deny_/warn_ rule of policies/."""
+    rego = (ROOT / "policies-combine" / "combine.rego").read_text()
+    listed = set(re.findall(r'^\t"\w+": ((?:deny|warn)_\w+),?$', rego, re.M))
+    listed |= set(re.findall(r'\{"\w+": (warn_\w+)\}', rego))
+    assert listed == _rules(ROOT / "policies")
+    for name in listed:  # each under its exception name
+        assert re.search(rf'"{name.split("_", 1)[1]}": {name}\b', rego), name
+
+
+def test_combined_input_states_its_own_calico_config(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14: judged with another cluster's context, a stream is judged by its own
+    calico-config under --combine, and per document the context's value says where it
+    came from."""
+    shutil.copytree(ROOT / "policies-combine", repo / "policies-combine")
+    assert main(["render", "clusters/azure-good.yaml"]) == 0  # VXLAN: calico_backend vxlan
+    (repo / "stream.yaml").write_text(capsys.readouterr().out)
+    ctx = (
+        "netpack:\n  cluster: {name: x, cloud: azure, kubernetes: {version: '1.32', "
+        "podCIDR: 10.244.0.0/16, serviceClusterIpRange: 10.96.0.0/12}}\n"
+        "  values: {calico: {datastore: kubernetes}}\n"
+        "  calico_config: {calico_backend: bird, veth_mtu: '0'}\n"
+    )
+    (repo / "ctx.yaml").write_text(ctx)
+    argv = ["test", "stream.yaml", "-p", "policies", "-p", "policies-combine"]
+    argv += ["-d", "policies/data", "-d", "ctx.yaml", "--no-color"]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert (
+        "calico_backend is bird (from data.netpack.calico_config, not from this input) but "
+        "livenessProbe does not run -bird-live"
+    ) in out
+    assert main([*argv, "--combine"]) == 0
+    assert "passed, 0 warnings, 0 failures" in capsys.readouterr().out

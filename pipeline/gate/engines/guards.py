@@ -18,7 +18,8 @@ match never reaches the engine at all: its JSON is not even encoded.
 
 The tests recognised are ``input.<path> == "text"`` (or ``=``, either side) and
 ``input.<path> in {"a", "b"}`` (a set or array of strings), unnegated and
-without ``with``, where ``<path>`` is dotted keys, and a reference to a helper
+without ``with``, where ``<path>`` is dotted keys, ``is_array(input)`` (a
+``--combine`` input), and a reference to a helper
 rule made only of such tests (``calico.is_node``, through the module's imports,
 or a rule of the same package): a boolean rule with one body and no ``else``,
 whose tests then count as written in place.  Anything else ends a body's guard.
@@ -47,6 +48,8 @@ Guard = tuple[Condition, ...]  # the tests that open one body: all must hold
 RuleGuards = tuple[Guard, ...] | None  # one guard per body; None: no test on some body
 
 _EQUALITY = {("equal",), ("eq",)}
+_INPUT = {"type": "ref", "value": [{"type": "var", "value": "input"}]}
+ARRAY = "\x00array"  # what ``is_array(input)`` tests: the text "at" path () of a list input
 _MEMBER = ("internal", "member_2")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -180,6 +183,9 @@ def _condition(expr: Mapping[str, Any]) -> Condition | None:
     if expr.get("negated") or expr.get("with") or expr.get("generated"):
         return None
     terms = expr.get("terms")
+    if isinstance(terms, list) and len(terms) == 2 and terms[1] == _INPUT:
+        operator = tuple(str(t.get("value")) for t in terms[0].get("value", []))
+        return Condition((), frozenset([ARRAY])) if operator == ("is_array",) else None
     if not isinstance(terms, list) or len(terms) != 3:
         return None
     operator = tuple(str(t.get("value")) for t in terms[0].get("value", []))
@@ -274,7 +280,10 @@ class DocumentFilter:
 
 
 def _text_at(document: Any, path: Path) -> str | None:
-    """The string at ``path`` in ``document``; None when absent or not a string."""
+    """The string at ``path`` in ``document``; None when absent or not a string
+    (``ARRAY`` at the empty path for a list document: the test ``is_array(input)``)."""
+    if not path:
+        return ARRAY if isinstance(document, list) else None
     value = document
     for key in path:
         if not isinstance(value, dict):
