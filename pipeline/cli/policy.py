@@ -88,6 +88,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="OPA's strict compile checks (no engine of netpack offers them: an error)",
     )
     add(
+        "--capabilities",
+        metavar="FILE",
+        help="OPA capabilities JSON: calls to builtins it does not list are errors",
+    )
+    add(
         "--show-builtin-errors",
         action="store_true",
         help="report builtin errors (netpack always does: a failed builtin is never a pass)",
@@ -166,6 +171,10 @@ def _load(engine: Engine, policies: Policies, args: argparse.Namespace, *, tests
             operation="--strict",
         )
     modules = policies.modules if tests else policies.without_tests()
+    if args.capabilities:
+        from pipeline.gate import capabilities
+
+        capabilities.check(engine, modules, args.capabilities)
     builtins.install(engine, modules)
     engine.load(modules, policies.data)
     if args.rego_version == "v1":  # v0 heads are sets by definition (as_rego_v1)

@@ -282,3 +282,37 @@ def test_parse_prints_conftest_json(here: Path, capsys: pytest.CaptureFixture[st
         '\t\t"path": "a.yaml"\n\t},\n\t{\n\t\t"contents": {\n\t\t\t"t": true\n\t\t},\n'
         '\t\t"path": "b.toml"\n\t}\n]\n\n'
     )
+
+
+def test_capabilities_limit_the_builtins(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A builtin the capabilities file does not list fails the load, as OPA's compiler does."""
+    write(
+        here,
+        {
+            "policy/lib.rego": "package lib\nshout(s) := upper(s)\n",
+            "policy/p.rego": """\
+                package main
+                import data.lib
+                deny contains msg if {
+                    some c in {"a"}
+                    n := count(input)
+                    n > 0
+                    msg := lib.shout(c)
+                }
+                """,
+        },
+    )
+    base = ["assign", "count", "equal", "eq", "gt", "internal.member_2"]
+    caps = here / "caps.json"
+    caps.write_text(json.dumps({"builtins": [{"name": n} for n in base]}))
+    with pytest.raises(PolicyError, match="rego_type_error: undefined function upper") as err:
+        netpack(capsys, "test", "deploy.yaml", "--capabilities", str(caps))
+    assert err.value.file == "policy/lib.rego"
+    caps.write_text(json.dumps({"builtins": [{"name": n} for n in [*base, "upper"]]}))
+    code, out = netpack(capsys, "test", "deploy.yaml", "--capabilities", str(caps), "--no-color")
+    assert (code, out.splitlines()[0]) == (1, "FAIL - deploy.yaml - main - A")
+    with pytest.raises(PolicyError, match="engine regopy cannot check --capabilities"):
+        netpack(capsys, "test", "deploy.yaml", "--capabilities", str(caps), "--engine", "regopy")
+    caps.write_text("{")
+    with pytest.raises(InputError, match="line 1"):
+        netpack(capsys, "test", "deploy.yaml", "--capabilities", str(caps))

@@ -321,6 +321,17 @@ class EmbeddedOpaEngine:
         handle = self._require()
         return rule_guards([self._parse(handle, p, s) for p, s in self._modules.items()], package)
 
+    def parse_module(self, path: str, source: str) -> Any:
+        """OPA's AST of a module (``rego.parse_module``), for checks of the policies' text."""
+        handle = self._handle or self._compiled({}, {})
+        try:
+            return self._parse(handle, path, source)
+        except BridgeError as exc:
+            raise policy_error(exc.message, "parse") from None
+        finally:
+            if handle is not self._handle:
+                handle.close()
+
     def last_prints(self) -> list[tuple[str, str]]:
         """``(file:line, text)`` of each ``print()`` in this thread's last ``evaluate``."""
         return list(getattr(self._local, "prints", []))
