@@ -88,6 +88,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="OPA's strict compile checks (no engine of netpack offers them: an error)",
     )
     add(
+        "--trace",
+        action="store_true",
+        help="OPA's evaluation trace (no engine of netpack prints OPA's trace: an error)",
+    )
+    add(
         "--capabilities",
         metavar="FILE",
         help="OPA capabilities JSON: calls to builtins it does not list are errors",
@@ -163,6 +168,13 @@ def _load(engine: Engine, policies: Policies, args: argparse.Namespace, *, tests
     from pipeline.gate import builtins
     from pipeline.gate.policies import check_problematic_if
 
+    if args.trace:
+        raise PolicyError(
+            f"engine {engine.name} cannot print OPA's evaluation trace: the OPA bridge "
+            "returns trace events, not OPA's pretty trace that conftest prints, so "
+            "--trace is refused rather than answered in another format",
+            operation="--trace",
+        )
     if args.strict:
         raise PolicyError(
             f"engine {engine.name} cannot compile in strict mode: the OPA bridge, the OPA "

@@ -190,12 +190,16 @@ def test_ignore_skips_walked_paths_only(here: Path, capsys: pytest.CaptureFixtur
         netpack(capsys, "test", "in", "--ignore", "(")
 
 
-def test_strict_is_refused_not_ignored(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_strict_and_trace_are_refused_not_ignored(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _kind_policy(here)
     with pytest.raises(PolicyError, match="engine opa cannot compile in strict mode"):
         netpack(capsys, "test", "deploy.yaml", "--strict")
     with pytest.raises(PolicyError, match="strict mode"):
         netpack(capsys, "verify", "--strict")
+    with pytest.raises(PolicyError, match="engine opa cannot print OPA's evaluation trace"):
+        netpack(capsys, "test", "deploy.yaml", "--trace")
 
 
 def test_builtin_errors_are_errors_with_or_without_the_flag(
