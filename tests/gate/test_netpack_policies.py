@@ -171,3 +171,10 @@ def test_combined_input_states_its_own_calico_config(
     ) in out
     assert main([*argv, "--combine"]) == 0
     assert "passed, 0 warnings, 0 failures" in capsys.readouterr().out
+
+
+def test_combine_rego_tests_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    policies, combine = ROOT / "policies", ROOT / "policies-combine"
+    argv = ["verify", "-p", str(policies), "-p", str(combine), "-d", str(policies / "data")]
+    assert main([*argv, "--no-color"]) == 0
+    assert "0 failures" in capsys.readouterr().out
