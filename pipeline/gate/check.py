@@ -26,11 +26,11 @@ from pipeline.gate.engines.common import reads_data
 from pipeline.gate.engines.protocol import Engine
 from pipeline.gate.policies import check_problematic_if, load_policies
 from pipeline.gate.schema.validate import validate_resources
-from pipeline.gate.sources import with_sources
+from pipeline.gate.sources import Sources
 from pipeline.kustomize.output import file_names, ordered
 from pipeline.memo import Memo
 from pipeline.model.resource import Resource
-from pipeline.model.results import CheckResult
+from pipeline.model.results import CheckResult, Result
 
 CONFIG = ("ConfigMap", "kube-system", "calico-config")
 
@@ -119,27 +119,31 @@ class Gate:
         if seconds is not None:
             seconds["schemas"] = checked - start
             seconds["policies"] = time.perf_counter() - checked
-        by_file = dict(zip(names, items, strict=True))
-        attached = _attached(results, by_file)
-        if cluster_file is None or not any(r.failures or r.warnings for r in attached):
-            return attached
-        return with_sources(attached, by_file, cluster_file)
+        sources = Sources(cluster_file) if cluster_file is not None else None
+        return _attached(results, dict(zip(names, items, strict=True)), sources)
 
     def close(self) -> None:
         self.engine.close()
 
 
-def _attached(results: list[CheckResult], by_file: dict[str, Resource]) -> list[CheckResult]:
-    """Each failure and warning with the resource (and origin) of its file."""
+def _attached(
+    results: list[CheckResult], by_file: dict[str, Resource], sources: Sources | None = None
+) -> list[CheckResult]:
+    """Each failure and warning with the resource (and origin) of its file, and with
+    ``sources`` the file a user edits to fix it (``pipeline.gate.sources``)."""
     out = []
     for result in results:
         res = by_file.get(result.filename)
         if res is not None and (result.failures or result.warnings):
-            rid, origin = res.id, res.origin
             result = replace(
                 result,
-                failures=[replace(r, resource=rid, origin=origin) for r in result.failures],
-                warnings=[replace(r, resource=rid, origin=origin) for r in result.warnings],
+                failures=[_located(r, res, sources) for r in result.failures],
+                warnings=[_located(r, res, sources) for r in result.warnings],
             )
         out.append(result)
     return out
+
+
+def _located(found: Result, res: Resource, sources: Sources | None) -> Result:
+    source = sources.of(found, res) if sources is not None else None
+    return replace(found, resource=res.id, origin=res.origin, source=source)

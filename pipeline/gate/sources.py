@@ -10,14 +10,12 @@ file the resource was read from (base or overlay) at the line its document start
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
 import yaml
 
 from pipeline.model.resource import Resource
-from pipeline.model.results import CheckResult, Location, Result
+from pipeline.model.results import Location, Result
 
 
 def key_lines(text: str) -> dict[tuple[str, ...], int]:
@@ -89,21 +87,3 @@ def _read(path: str) -> str:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return ""
-
-
-def with_sources(
-    results: list[CheckResult], by_file: Mapping[str, Resource], cluster_file: str | None
-) -> list[CheckResult]:
-    """Each failure and warning with its ``source`` (see the module docstring)."""
-    sources = Sources(cluster_file)
-    out = []
-    for result in results:
-        if result.failures or result.warnings:
-            res = by_file.get(result.filename)
-            result = replace(
-                result,
-                failures=[replace(r, source=sources.of(r, res)) for r in result.failures],
-                warnings=[replace(r, source=sources.of(r, res)) for r in result.warnings],
-            )
-        out.append(result)
-    return out
