@@ -179,7 +179,12 @@ def gate(
     in the cluster file's keys (``seconds`` gets the time of each part)."""
     assert found.context is not None
     results = with_gate.check(
-        found.name, found.resources, found.context, memo=memo, seconds=seconds
+        found.name,
+        found.resources,
+        found.context,
+        memo=memo,
+        seconds=seconds,
+        cluster_file=found.cluster.file,
     )
     return replace(found, results=tuple(for_cluster_file(results)))
 

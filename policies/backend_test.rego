@@ -5,12 +5,12 @@ import data.lib.fixtures
 _unencapsulated := fixtures.with_env(fixtures.calico_node, "CALICO_IPV4POOL_IPIP", "Never")
 
 test_backend_ipip_without_bgp_denied if {
-	deny_backend_bgp == {"DaemonSet/calico-node: CALICO_IPV4POOL_IPIP Always needs BGP but calico_backend is vxlan; set calico_backend to bird, or switch to VXLAN (calico.encapsulationType CALICO_IPV4POOL_VXLAN)"} with input as fixtures.calico_node
+	fixtures.msgs(deny_backend_bgp) == {"DaemonSet/calico-node: CALICO_IPV4POOL_IPIP Always needs BGP but calico_backend is vxlan; set calico_backend to bird, or switch to VXLAN (calico.encapsulationType CALICO_IPV4POOL_VXLAN)"} with input as fixtures.calico_node
 		with data.netpack as fixtures.context("aws", "vxlan")
 }
 
 test_backend_unencapsulated_without_bgp_denied if {
-	deny_backend_bgp == {"DaemonSet/calico-node: an unencapsulated pool (CALICO_IPV4POOL_IPIP and CALICO_IPV4POOL_VXLAN both Never) needs BGP routes but calico_backend is none; set calico_backend to bird, or enable VXLAN"} with input as _unencapsulated
+	fixtures.msgs(deny_backend_bgp) == {"DaemonSet/calico-node: an unencapsulated pool (CALICO_IPV4POOL_IPIP and CALICO_IPV4POOL_VXLAN both Never) needs BGP routes but calico_backend is none; set calico_backend to bird, or enable VXLAN"} with input as _unencapsulated
 		with data.netpack as fixtures.context("baremetal", "none")
 }
 

@@ -43,34 +43,31 @@ _pool_block := calico.pool_block if {
 }
 
 deny_block_size contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	v := _block_raw
 	not _block_size # with _block_raw set, _block_size is num.int(_block_raw)
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_block_size", calico.env_field(_block_var), "values.calico.blockSize", [
 		_block_var, " ", v, " is not an integer; set it to a value from 20 to 32 (default 26)",
 	])
 }
 
 deny_block_size contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	n := _block_size
 	not _in_range(n)
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_block_size", calico.env_field(_block_var), "values.calico.blockSize", [
 		_block_var, " ", num.text(n),
 		" is outside 20..32 and calico-node would exit; set it to a value from 20 to 32 (default 26)",
 	])
 }
 
 deny_block_size_pool contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	n := _block_size
 	_in_range(n)
 	pool := _pool_block
 	pool.prefix > n
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_block_size_pool", calico.env_field(_block_var), "values.calico.blockSize", [
 		"pool ", _pool, " (/", num.text(pool.prefix), ") is smaller than one /", num.text(n),
 		" block; set ", _block_var, " to at least ", num.text(pool.prefix), " or widen the pool",
 	])

@@ -11,14 +11,13 @@ import data.lib.cidr
 import data.lib.k8s
 
 deny_cidr contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	want := calico.pod_cidr
 	got := calico.pool_cidr
 	got != want # cheap, and cidr.same parses both otherwise
 	not cidr.same(got, want)
-	msg := k8s.message([
-		calico.cidr_var, " ", got, " does not match podCIDR ", want,
+	msg := k8s.value_finding("deny_cidr", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
+		calico.cidr_var, " ", got, calico.config_note(calico.cidr_var), " does not match podCIDR ", want,
 		"; set calico.calicoNetworkCIDR to ", want,
 	])
 }
@@ -26,35 +25,32 @@ deny_cidr contains msg if {
 # Without the env var calico-node takes kubeadm's podSubnet or the first free
 # 192.168.0.0/16-style range: an implicit choice the rendered output cannot show.
 deny_cidr contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	want := calico.pod_cidr
 	is_object(calico.node_container)
 	not calico.env_set(calico.cidr_var)
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cidr", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
 		calico.cidr_var,
 		" is not set, so calico-node picks the pool itself; set calico.calicoNetworkCIDR to ", want,
 	])
 }
 
 deny_cidr contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	want := calico.pod_cidr
 	calico.pool_env == ""
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cidr", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
 		calico.cidr_var,
 		" is empty, so calico-node picks the pool itself; set calico.calicoNetworkCIDR to ", want,
 	])
 }
 
 deny_cidr contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	want := calico.pod_cidr
 	calico.env_set(calico.cidr_var)
 	not calico.pool_env
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cidr", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
 		calico.cidr_var,
 		" comes from a valueFrom netpack cannot resolve; set it as a literal value via calico.calicoNetworkCIDR ",
 		want,

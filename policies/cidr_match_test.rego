@@ -5,7 +5,7 @@ import data.lib.fixtures
 _with_cidr(value) := fixtures.with_env(fixtures.calico_node, "CALICO_IPV4POOL_CIDR", value)
 
 test_cidr_mismatch_denied if {
-	deny_cidr == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR 192.168.0.0/16 does not match podCIDR 10.244.0.0/16; set calico.calicoNetworkCIDR to 10.244.0.0/16"} with input as _with_cidr("192.168.0.0/16")
+	fixtures.msgs(deny_cidr) == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR 192.168.0.0/16 does not match podCIDR 10.244.0.0/16; set calico.calicoNetworkCIDR to 10.244.0.0/16"} with input as _with_cidr("192.168.0.0/16")
 		with data.netpack as fixtures.aws
 }
 
@@ -25,18 +25,18 @@ test_cidr_subnet_of_pod_cidr_denied if {
 
 test_cidr_missing_denied if {
 	ds := fixtures.without_env(fixtures.calico_node, "CALICO_IPV4POOL_CIDR")
-	deny_cidr == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR is not set, so calico-node picks the pool itself; set calico.calicoNetworkCIDR to 10.244.0.0/16"} with input as ds
+	fixtures.msgs(deny_cidr) == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR is not set, so calico-node picks the pool itself; set calico.calicoNetworkCIDR to 10.244.0.0/16"} with input as ds
 		with data.netpack as fixtures.aws
 }
 
 test_cidr_empty_denied if {
-	deny_cidr == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR is empty, so calico-node picks the pool itself; set calico.calicoNetworkCIDR to 10.244.0.0/16"} with input as _with_cidr("")
+	fixtures.msgs(deny_cidr) == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR is empty, so calico-node picks the pool itself; set calico.calicoNetworkCIDR to 10.244.0.0/16"} with input as _with_cidr("")
 		with data.netpack as fixtures.aws
 }
 
 test_cidr_unresolvable_value_from_denied if {
 	ds := fixtures.with_env_entry(fixtures.calico_node, {"name": "CALICO_IPV4POOL_CIDR", "valueFrom": {"configMapKeyRef": {"name": "cluster-info", "key": "pods"}}})
-	deny_cidr == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR comes from a valueFrom netpack cannot resolve; set it as a literal value via calico.calicoNetworkCIDR 10.244.0.0/16"} with input as ds
+	fixtures.msgs(deny_cidr) == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR comes from a valueFrom netpack cannot resolve; set it as a literal value via calico.calicoNetworkCIDR 10.244.0.0/16"} with input as ds
 		with data.netpack as fixtures.aws
 }
 

@@ -20,44 +20,40 @@ _pool_to_check := c if {
 }
 
 deny_cidr_invalid contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	c := _pool_to_check
 	not calico.pool_block
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cidr_invalid", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
 		calico.cidr_var, " ", c,
 		" is not an IPv4 CIDR (a.b.c.d/n); set calico.calicoNetworkCIDR to the cluster's podCIDR",
 	])
 }
 
 deny_cidr_host_bits contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	c := _pool_to_check
 	pool := calico.pool_block
 	pool.octets != pool.network
-	msg := k8s.message([calico.cidr_var, " ", c, " has host bits set; use ", cidr.text(pool)])
+	msg := k8s.value_finding("deny_cidr_host_bits", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [calico.cidr_var, " ", c, " has host bits set; use ", cidr.text(pool)])
 }
 
 deny_cidr_link_local contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	c := _pool_to_check
 	cidr.ranges_overlap(calico.pool_bounds, _link_local_bounds)
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cidr_link_local", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
 		calico.cidr_var, " ", c, " overlaps the link-local range ", _link_local,
 		"; choose a pod CIDR outside it",
 	])
 }
 
 deny_cidr_service_overlap contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	c := _pool_to_check
 	pool := calico.pool_bounds
 	some [svc, block] in calico.service_blocks
 	cidr.ranges_overlap(pool, cidr.bounds(block))
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cidr_service_overlap", calico.env_field(calico.cidr_var), "values.calico.calicoNetworkCIDR", [
 		calico.cidr_var, " ", c, " overlaps serviceClusterIpRange ", svc,
 		"; pick a pod CIDR (calico.calicoNetworkCIDR and podCIDR) that is disjoint from it",
 	])

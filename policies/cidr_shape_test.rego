@@ -6,7 +6,7 @@ import data.lib.fixtures
 _with_cidr(value) := fixtures.with_env(fixtures.calico_node, "CALICO_IPV4POOL_CIDR", value)
 
 test_cidr_invalid_denied if {
-	deny_cidr_invalid == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR 10.244.0.0 is not an IPv4 CIDR (a.b.c.d/n); set calico.calicoNetworkCIDR to the cluster's podCIDR"} with input as _with_cidr("10.244.0.0")
+	fixtures.msgs(deny_cidr_invalid) == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR 10.244.0.0 is not an IPv4 CIDR (a.b.c.d/n); set calico.calicoNetworkCIDR to the cluster's podCIDR"} with input as _with_cidr("10.244.0.0")
 }
 
 test_cidr_invalid_forms_denied if {
@@ -24,7 +24,7 @@ test_cidr_none_skips_pool if {
 }
 
 test_cidr_host_bits_denied if {
-	deny_cidr_host_bits == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR 10.244.1.0/16 has host bits set; use 10.244.0.0/16"} with input as _with_cidr("10.244.1.0/16")
+	fixtures.msgs(deny_cidr_host_bits) == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR 10.244.1.0/16 has host bits set; use 10.244.0.0/16"} with input as _with_cidr("10.244.1.0/16")
 }
 
 test_cidr_masked_passes if {
@@ -32,7 +32,7 @@ test_cidr_masked_passes if {
 }
 
 test_cidr_link_local_denied if {
-	deny_cidr_link_local == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR 169.0.0.0/8 overlaps the link-local range 169.254.0.0/16; choose a pod CIDR outside it"} with input as _with_cidr("169.0.0.0/8")
+	fixtures.msgs(deny_cidr_link_local) == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR 169.0.0.0/8 overlaps the link-local range 169.254.0.0/16; choose a pod CIDR outside it"} with input as _with_cidr("169.0.0.0/8")
 }
 
 test_cidr_next_to_link_local_passes if {
@@ -40,7 +40,7 @@ test_cidr_next_to_link_local_passes if {
 }
 
 test_cidr_service_overlap_denied if {
-	deny_cidr_service_overlap == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR 10.100.0.0/16 overlaps serviceClusterIpRange 10.96.0.0/12; pick a pod CIDR (calico.calicoNetworkCIDR and podCIDR) that is disjoint from it"} with input as _with_cidr("10.100.0.0/16")
+	fixtures.msgs(deny_cidr_service_overlap) == {"DaemonSet/calico-node: CALICO_IPV4POOL_CIDR 10.100.0.0/16 overlaps serviceClusterIpRange 10.96.0.0/12; pick a pod CIDR (calico.calicoNetworkCIDR and podCIDR) that is disjoint from it"} with input as _with_cidr("10.100.0.0/16")
 		with data.netpack as fixtures.aws
 }
 

@@ -10,23 +10,21 @@ import data.lib.k8s
 # A cluster whose cloud the table does not know would otherwise pass
 # deny_cloud_encapsulation and deny_mtu without being checked.
 deny_cloud_unknown contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	is_string(calico.cloud)
 	not calico.cloud_spec
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cloud_unknown", "", "cloud", [
 		"cloud ", calico.cloud,
 		" is not in data.clouds; add it to policies/data/clouds.yaml or pass -d policies/data",
 	])
 }
 
 deny_cloud_encapsulation contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	allowed := calico.allowed_encapsulations
 	some e in calico.encapsulations
 	not e in allowed
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cloud_encapsulation", calico.encap_field(e), "values.calico.encapsulationType", [
 		_encapsulation_text[e], " is not supported on cloud ", calico.cloud, " (allowed: ",
 		concat(", ", sort(allowed)), "); set ",
 		concat(" or ", sort([_encapsulation_fix[a] | some a in allowed])),
@@ -34,14 +32,13 @@ deny_cloud_encapsulation contains msg if {
 }
 
 deny_cloud_mode contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	allowed := calico.allowed_modes
 	some e in calico.encapsulations
 	e in calico.allowed_encapsulations
 	m := calico.encap_mode(e)
 	not m in allowed
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_cloud_mode", calico.encap_field(e), "values.calico.encapsulationMode", [
 		e, " mode ", m, " is not supported on cloud ", calico.cloud, " (allowed: ",
 		concat(", ", sort(allowed)), "); set calico.encapsulationMode to ",
 		concat(" or ", sort(allowed)),
@@ -49,8 +46,7 @@ deny_cloud_mode contains msg if {
 }
 
 warn_cloud_caveat contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	some w in calico.cloud_spec.warnings
 	is_string(w.message)
 	some e in calico.encapsulations
@@ -58,7 +54,7 @@ warn_cloud_caveat contains msg if {
 	m := calico.encap_mode(e)
 	m in object.get(w, "modes", [m])
 	not _caveat_handled(w)
-	msg := k8s.message([e, " ", m, " on cloud ", calico.cloud, ": ", w.message])
+	msg := k8s.value_finding("warn_cloud_caveat", calico.encap_field(e), "values.calico.encapsulationMode", [e, " ", m, " on cloud ", calico.cloud, ": ", w.message])
 }
 
 # _caveat_handled(w): calico-node already carries the settings that address it.

@@ -7,7 +7,7 @@ _ipip_mode(mode) := fixtures.with_env(fixtures.calico_node, "CALICO_IPV4POOL_IPI
 _unencapsulated := fixtures.with_env(fixtures.calico_node, "CALICO_IPV4POOL_IPIP", "Never")
 
 test_cloud_encapsulation_ipip_on_azure_denied if {
-	deny_cloud_encapsulation == {"DaemonSet/calico-node: IP-in-IP (CALICO_IPV4POOL_IPIP not Never) is not supported on cloud azure (allowed: VXLAN); set calico.encapsulationType to CALICO_IPV4POOL_VXLAN"} with input as fixtures.calico_node
+	fixtures.msgs(deny_cloud_encapsulation) == {"DaemonSet/calico-node: IP-in-IP (CALICO_IPV4POOL_IPIP not Never) is not supported on cloud azure (allowed: VXLAN); set calico.encapsulationType to CALICO_IPV4POOL_VXLAN"} with input as fixtures.calico_node
 		with data.netpack as fixtures.azure
 		with data.clouds as fixtures.clouds
 }
@@ -19,7 +19,7 @@ test_cloud_encapsulation_vxlan_on_azure_allowed if {
 }
 
 test_cloud_encapsulation_none_on_gcp_denied if {
-	deny_cloud_encapsulation == {"DaemonSet/calico-node: an unencapsulated pool (CALICO_IPV4POOL_IPIP and CALICO_IPV4POOL_VXLAN both Never) is not supported on cloud gcp (allowed: IPIP, VXLAN); set calico.encapsulationType to CALICO_IPV4POOL_IPIP or calico.encapsulationType to CALICO_IPV4POOL_VXLAN"} with input as _unencapsulated
+	fixtures.msgs(deny_cloud_encapsulation) == {"DaemonSet/calico-node: an unencapsulated pool (CALICO_IPV4POOL_IPIP and CALICO_IPV4POOL_VXLAN both Never) is not supported on cloud gcp (allowed: IPIP, VXLAN); set calico.encapsulationType to CALICO_IPV4POOL_IPIP or calico.encapsulationType to CALICO_IPV4POOL_VXLAN"} with input as _unencapsulated
 		with data.netpack as fixtures.gcp
 		with data.clouds as fixtures.clouds
 }
@@ -46,7 +46,7 @@ test_cloud_name_is_case_insensitive if {
 }
 
 test_cloud_mode_crosssubnet_on_gcp_denied if {
-	deny_cloud_mode == {"DaemonSet/calico-node: IPIP mode CrossSubnet is not supported on cloud gcp (allowed: Always); set calico.encapsulationMode to Always"} with input as _ipip_mode("crosssubnet")
+	fixtures.msgs(deny_cloud_mode) == {"DaemonSet/calico-node: IPIP mode CrossSubnet is not supported on cloud gcp (allowed: Always); set calico.encapsulationMode to Always"} with input as _ipip_mode("crosssubnet")
 		with data.netpack as fixtures.gcp
 		with data.clouds as fixtures.clouds
 }
@@ -65,7 +65,7 @@ test_cloud_mode_skipped_when_encapsulation_denied if {
 }
 
 test_cloud_unknown_denied if {
-	deny_cloud_unknown == {"DaemonSet/calico-node: cloud alibaba is not in data.clouds; add it to policies/data/clouds.yaml or pass -d policies/data"} with input as fixtures.calico_node
+	fixtures.msgs(deny_cloud_unknown) == {"DaemonSet/calico-node: cloud alibaba is not in data.clouds; add it to policies/data/clouds.yaml or pass -d policies/data"} with input as fixtures.calico_node
 		with data.netpack as fixtures.context("alibaba", "bird")
 		with data.clouds as fixtures.clouds
 }
@@ -77,7 +77,7 @@ test_cloud_known_passes if {
 }
 
 test_cloud_caveat_aws_crosssubnet_warned if {
-	warn_cloud_caveat == {"DaemonSet/calico-node: IPIP CrossSubnet on cloud aws: disable the EC2 source/destination check"} with input as _ipip_mode("CrossSubnet")
+	fixtures.msgs(warn_cloud_caveat) == {"DaemonSet/calico-node: IPIP CrossSubnet on cloud aws: disable the EC2 source/destination check"} with input as _ipip_mode("CrossSubnet")
 		with data.netpack as fixtures.aws
 		with data.clouds as fixtures.clouds
 }

@@ -7,12 +7,11 @@ import data.lib.calico
 import data.lib.k8s
 
 deny_no_default_pools contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	lower(calico.env_value("NO_DEFAULT_POOLS")) == "true"
 	some var in ["CALICO_IPV4POOL_CIDR", "CALICO_IPV6POOL_CIDR"]
 	calico.env_value(var) != ""
-	msg := k8s.message([
+	msg := k8s.finding("deny_no_default_pools", calico.env_field("NO_DEFAULT_POOLS"), [
 		"NO_DEFAULT_POOLS is true and ", var, " is set, which makes calico-node exit; remove ", var,
 		" (pools managed as IPPool resources) or remove NO_DEFAULT_POOLS",
 	])

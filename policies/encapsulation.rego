@@ -7,11 +7,10 @@ import data.lib.calico
 import data.lib.k8s
 
 deny_encapsulation_both contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	calico.ipip_mode != "Never"
 	calico.vxlan_mode != "Never"
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_encapsulation_both", calico.env_field(calico.vxlan_var), "values.calico.encapsulationType", [
 		calico.ipip_var, " is ", calico.ipip_mode, " and ", calico.vxlan_var, " is ",
 		calico.vxlan_mode,
 		", but a pool cannot use IPIP and VXLAN at once; set one of them to Never (calico.encapsulationType picks which)",
@@ -19,11 +18,10 @@ deny_encapsulation_both contains msg if {
 }
 
 deny_encapsulation_mode contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	some var in [calico.ipip_var, calico.vxlan_var]
 	v := calico.invalid_mode(var)
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_encapsulation_mode", calico.env_field(var), "values.calico.encapsulationMode", [
 		var, " ", k8s.quoted(v),
 		" is not a pool mode; set calico.encapsulationMode to Always, CrossSubnet or Never",
 	])

@@ -5,7 +5,7 @@ import data.lib.fixtures
 _modes(ipip, vxlan) := fixtures.with_env(fixtures.with_env(fixtures.calico_node, "CALICO_IPV4POOL_IPIP", ipip), "CALICO_IPV4POOL_VXLAN", vxlan)
 
 test_encapsulation_both_denied if {
-	deny_encapsulation_both == {"DaemonSet/calico-node: CALICO_IPV4POOL_IPIP is Always and CALICO_IPV4POOL_VXLAN is CrossSubnet, but a pool cannot use IPIP and VXLAN at once; set one of them to Never (calico.encapsulationType picks which)"} with input as _modes("Always", "cross-subnet")
+	fixtures.msgs(deny_encapsulation_both) == {"DaemonSet/calico-node: CALICO_IPV4POOL_IPIP is Always and CALICO_IPV4POOL_VXLAN is CrossSubnet, but a pool cannot use IPIP and VXLAN at once; set one of them to Never (calico.encapsulationType picks which)"} with input as _modes("Always", "cross-subnet")
 }
 
 test_encapsulation_one_passes if {
@@ -15,11 +15,11 @@ test_encapsulation_one_passes if {
 }
 
 test_encapsulation_mode_invalid_denied if {
-	deny_encapsulation_mode == {"DaemonSet/calico-node: CALICO_IPV4POOL_IPIP \"Sometimes\" is not a pool mode; set calico.encapsulationMode to Always, CrossSubnet or Never"} with input as _modes("Sometimes", "Never")
+	fixtures.msgs(deny_encapsulation_mode) == {"DaemonSet/calico-node: CALICO_IPV4POOL_IPIP \"Sometimes\" is not a pool mode; set calico.encapsulationMode to Always, CrossSubnet or Never"} with input as _modes("Sometimes", "Never")
 }
 
 test_encapsulation_mode_non_string_denied if {
-	deny_encapsulation_mode == {"DaemonSet/calico-node: CALICO_IPV4POOL_VXLAN \"true\" is not a pool mode; set calico.encapsulationMode to Always, CrossSubnet or Never"} with input as _modes("Never", true)
+	fixtures.msgs(deny_encapsulation_mode) == {"DaemonSet/calico-node: CALICO_IPV4POOL_VXLAN \"true\" is not a pool mode; set calico.encapsulationMode to Always, CrossSubnet or Never"} with input as _modes("Never", true)
 }
 
 test_encapsulation_mode_spellings_pass if {

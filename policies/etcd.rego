@@ -27,7 +27,7 @@ deny_etcd_endpoints contains msg if {
 	_etcd_config_map
 	v := trim_space(k8s.literal(object.get(input, ["data", "etcd_endpoints"], "")))
 	v == ""
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_etcd_endpoints", "data.etcd_endpoints", "values.calico.etcdEndpoints", [
 		"etcd_endpoints is empty or missing but the etcd datastore needs it; set it to the etcd client URLs (https://host:2379,...)",
 	])
 }
@@ -38,7 +38,7 @@ deny_etcd_endpoints contains msg if {
 	_etcd_config_map
 	v := k8s.literal(object.get(input, ["data", "etcd_endpoints"], ""))
 	contains(v, "<")
-	msg := k8s.message(["etcd_endpoints ", v, _unrendered(v), "; set it to the etcd client URLs (https://host:2379,...)"])
+	msg := k8s.value_finding("deny_etcd_endpoints", "data.etcd_endpoints", "values.calico.etcdEndpoints", ["etcd_endpoints ", v, _unrendered(v), "; set it to the etcd client URLs (https://host:2379,...)"])
 }
 
 _unrendered(v) := " is still the upstream placeholder" if {
@@ -53,7 +53,7 @@ deny_etcd_secret_plaintext contains msg if {
 	v := input[field][key]
 	v != null
 	v != ""
-	msg := k8s.message([
+	msg := k8s.finding("deny_etcd_secret_plaintext", concat(".", [field, key]), [
 		field, ".", key,
 		" holds etcd key material in plain text (base64 is not encryption); leave it empty in Git",
 		" and deliver it with SOPS or an external secret store",

@@ -5,15 +5,15 @@ import data.lib.fixtures
 _endpoints(value) := fixtures.put(fixtures.calico_config, "/data/etcd_endpoints", value)
 
 test_etcd_endpoints_placeholder_denied if {
-	deny_etcd_endpoints == {"ConfigMap/calico-config: etcd_endpoints http://<ETCD_IP>:<ETCD_PORT> is still the upstream placeholder; set it to the etcd client URLs (https://host:2379,...)"} with input as _endpoints("http://<ETCD_IP>:<ETCD_PORT>")
+	fixtures.msgs(deny_etcd_endpoints) == {"ConfigMap/calico-config: etcd_endpoints http://<ETCD_IP>:<ETCD_PORT> is still the upstream placeholder; set it to the etcd client URLs (https://host:2379,...)"} with input as _endpoints("http://<ETCD_IP>:<ETCD_PORT>")
 }
 
 test_etcd_endpoints_other_placeholder_denied if {
-	deny_etcd_endpoints == {"ConfigMap/calico-config: etcd_endpoints https://<ETCD_HOST>:2379 still holds a <...> template placeholder; set it to the etcd client URLs (https://host:2379,...)"} with input as _endpoints("https://<ETCD_HOST>:2379")
+	fixtures.msgs(deny_etcd_endpoints) == {"ConfigMap/calico-config: etcd_endpoints https://<ETCD_HOST>:2379 still holds a <...> template placeholder; set it to the etcd client URLs (https://host:2379,...)"} with input as _endpoints("https://<ETCD_HOST>:2379")
 }
 
 test_etcd_endpoints_empty_denied if {
-	deny_etcd_endpoints == {"ConfigMap/calico-config: etcd_endpoints is empty or missing but the etcd datastore needs it; set it to the etcd client URLs (https://host:2379,...)"} with input as _endpoints(" ")
+	fixtures.msgs(deny_etcd_endpoints) == {"ConfigMap/calico-config: etcd_endpoints is empty or missing but the etcd datastore needs it; set it to the etcd client URLs (https://host:2379,...)"} with input as _endpoints(" ")
 }
 
 test_etcd_endpoints_missing_with_etcd_context_denied if {
@@ -29,7 +29,7 @@ test_etcd_endpoints_set_passes if {
 
 test_etcd_secret_plaintext_denied if {
 	s := fixtures.put(fixtures.put(fixtures.etcd_secret, "/data/etcd-key", "LS0tLS1CRUdJTi0tLS0t"), "/stringData", {"etcd-ca": "-----BEGIN CERTIFICATE-----"})
-	deny_etcd_secret_plaintext == {
+	fixtures.msgs(deny_etcd_secret_plaintext) == {
 		"Secret/calico-etcd-secrets: data.etcd-key holds etcd key material in plain text (base64 is not encryption); leave it empty in Git and deliver it with SOPS or an external secret store",
 		"Secret/calico-etcd-secrets: stringData.etcd-ca holds etcd key material in plain text (base64 is not encryption); leave it empty in Git and deliver it with SOPS or an external secret store",
 	} with input as s

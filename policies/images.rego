@@ -11,7 +11,7 @@ deny_image_unpinned contains msg if {
 	some c in k8s.containers
 	not _pinned(c.image)
 	problem := _image_problem(c.image)
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_image_unpinned", concat("", [c.what, "s[", c.name, "].image"]), "values.calico.images", [
 		c.what, " ", c.name, " ", problem, "; pin it to a version tag or an @sha256 digest",
 	])
 }

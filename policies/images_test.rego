@@ -6,17 +6,17 @@ import data.lib.k8s
 _node_image(image) := fixtures.put(fixtures.calico_node, "/spec/template/spec/containers/0/image", image)
 
 test_image_latest_denied if {
-	deny_image_unpinned == {"DaemonSet/calico-node: container calico-node image docker.io/calico/node:latest uses the latest tag; pin it to a version tag or an @sha256 digest"} with input as _node_image("docker.io/calico/node:latest")
+	fixtures.msgs(deny_image_unpinned) == {"DaemonSet/calico-node: container calico-node image docker.io/calico/node:latest uses the latest tag; pin it to a version tag or an @sha256 digest"} with input as _node_image("docker.io/calico/node:latest")
 }
 
 test_image_untagged_denied if {
 	ds := fixtures.put(fixtures.calico_node, "/spec/template/spec/initContainers/1/image", "registry.local:5000/calico/cni")
-	deny_image_unpinned == {"DaemonSet/calico-node: initContainer install-cni image registry.local:5000/calico/cni has no tag; pin it to a version tag or an @sha256 digest"} with input as ds
+	fixtures.msgs(deny_image_unpinned) == {"DaemonSet/calico-node: initContainer install-cni image registry.local:5000/calico/cni has no tag; pin it to a version tag or an @sha256 digest"} with input as ds
 }
 
 test_image_missing_denied if {
 	d := fixtures.remove(fixtures.kube_controllers, "/spec/template/spec/containers/0/image")
-	deny_image_unpinned == {"Deployment/calico-kube-controllers: container calico-kube-controllers has no image; pin it to a version tag or an @sha256 digest"} with input as d
+	fixtures.msgs(deny_image_unpinned) == {"Deployment/calico-kube-controllers: container calico-kube-controllers has no image; pin it to a version tag or an @sha256 digest"} with input as d
 }
 
 test_image_cronjob_denied if {

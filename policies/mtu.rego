@@ -13,8 +13,7 @@ import data.lib.k8s
 import data.lib.num
 
 deny_mtu contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	veth_mtu := calico.calico_config.veth_mtu
 	veth_mtu != "0" # auto-detect, the default: nothing to parse
 	n := num.int(veth_mtu)
@@ -23,8 +22,8 @@ deny_mtu contains msg if {
 	some e in calico.encapsulations
 	limit := underlay - calico.overhead[e]
 	n > limit
-	msg := k8s.message([
-		"calico-config veth_mtu ", num.text(n), " is above ", num.text(limit), " (cloud ",
+	msg := k8s.value_finding("deny_mtu", "data.veth_mtu", "values.calico.mtu", [
+		"calico-config veth_mtu ", num.text(n), calico.config_source_note, " is above ", num.text(limit), " (cloud ",
 		calico.cloud, " underlay MTU ", num.text(underlay), " minus ", num.text(calico.overhead[e]),
 		" bytes of ", _overhead_name[e], " overhead); set veth_mtu to ", num.text(limit),
 		", or to \"0\" to auto-detect",
@@ -37,7 +36,7 @@ deny_mtu_invalid contains msg if {
 	k8s.has_key(input.data, "veth_mtu")
 	raw := k8s.literal(input.data.veth_mtu)
 	not _mtu_number(raw)
-	msg := k8s.message([
+	msg := k8s.value_finding("deny_mtu_invalid", "data.veth_mtu", "values.calico.mtu", [
 		"veth_mtu ", k8s.quoted(raw),
 		" is not a non-negative integer; set it to a number of bytes, or to \"0\" to auto-detect",
 	])

@@ -5,13 +5,13 @@ import data.lib.fixtures
 _mtu(ctx, value) := fixtures.put(ctx, "/calico_config/veth_mtu", value)
 
 test_mtu_above_ipip_limit_denied if {
-	deny_mtu == {"DaemonSet/calico-node: calico-config veth_mtu 9001 is above 8981 (cloud aws underlay MTU 9001 minus 20 bytes of IP-in-IP overhead); set veth_mtu to 8981, or to \"0\" to auto-detect"} with input as fixtures.calico_node
+	fixtures.msgs(deny_mtu) == {"DaemonSet/calico-node: calico-config veth_mtu 9001 is above 8981 (cloud aws underlay MTU 9001 minus 20 bytes of IP-in-IP overhead); set veth_mtu to 8981, or to \"0\" to auto-detect"} with input as fixtures.calico_node
 		with data.netpack as _mtu(fixtures.aws, "9001")
 		with data.clouds as fixtures.clouds
 }
 
 test_mtu_above_vxlan_limit_denied if {
-	deny_mtu == {"DaemonSet/calico-node: calico-config veth_mtu 1480 is above 1450 (cloud azure underlay MTU 1500 minus 50 bytes of VXLAN overhead); set veth_mtu to 1450, or to \"0\" to auto-detect"} with input as fixtures.calico_node_vxlan
+	fixtures.msgs(deny_mtu) == {"DaemonSet/calico-node: calico-config veth_mtu 1480 is above 1450 (cloud azure underlay MTU 1500 minus 50 bytes of VXLAN overhead); set veth_mtu to 1450, or to \"0\" to auto-detect"} with input as fixtures.calico_node_vxlan
 		with data.netpack as _mtu(fixtures.azure, "1480")
 		with data.clouds as fixtures.clouds
 }
@@ -43,7 +43,7 @@ test_mtu_auto_passes if {
 
 test_mtu_invalid_denied if {
 	cm := fixtures.put(fixtures.calico_config, "/data/veth_mtu", "auto")
-	deny_mtu_invalid == {"ConfigMap/calico-config: veth_mtu \"auto\" is not a non-negative integer; set it to a number of bytes, or to \"0\" to auto-detect"} with input as cm
+	fixtures.msgs(deny_mtu_invalid) == {"ConfigMap/calico-config: veth_mtu \"auto\" is not a non-negative integer; set it to a number of bytes, or to \"0\" to auto-detect"} with input as cm
 	count(deny_mtu_invalid) == 1 with input as fixtures.put(fixtures.calico_config, "/data/veth_mtu", "-1")
 	count(deny_mtu_invalid) == 1 with input as fixtures.put(fixtures.calico_config, "/data/veth_mtu", "")
 }

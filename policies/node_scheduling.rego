@@ -14,8 +14,7 @@ _node_pod := input.spec.template.spec if {
 }
 
 deny_node_tolerations contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	pod := _node_pod
 	tolerations := [t | some t in object.get(pod, "tolerations", []); is_object(t)]
 	missing := [effect |
@@ -23,7 +22,7 @@ deny_node_tolerations contains msg if {
 		not _tolerated(tolerations, effect)
 	]
 	count(missing) > 0
-	msg := k8s.message([
+	msg := k8s.finding("deny_node_tolerations", "spec.template.spec.tolerations", [
 		"tolerations do not cover every ", concat(" or ", missing),
 		" taint; add a toleration with operator Exists and no key for ", concat(" and ", missing),
 		" (or one with neither key nor effect)",
@@ -31,20 +30,18 @@ deny_node_tolerations contains msg if {
 }
 
 deny_node_host_network contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	object.get(_node_pod, "hostNetwork", false) != true
-	msg := k8s.message([
+	msg := k8s.finding("deny_node_host_network", "spec.template.spec.hostNetwork", [
 		"spec.template.spec.hostNetwork is not true; calico-node programs the host's routes and must set hostNetwork: true",
 	])
 }
 
 deny_node_priority_class contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	p := object.get(_node_pod, "priorityClassName", "")
 	p != "system-node-critical"
-	msg := k8s.message([
+	msg := k8s.finding("deny_node_priority_class", "spec.template.spec.priorityClassName", [
 		"priorityClassName is ", _shown(p),
 		"; set it to system-node-critical so calico-node is scheduled and evicted last",
 	])

@@ -14,25 +14,24 @@ _probe_command(probe) := [a | some a in command; is_string(a)] if {
 } else := []
 
 deny_bird_probes contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	calico.backend != "bird"
 	some probe, flag in _bird_flags
 	flag in _probe_command(probe)
-	msg := k8s.message([
+	msg := k8s.finding("deny_bird_probes", concat("", ["spec.template.spec.containers[calico-node].", probe, ".exec.command"]), [
 		probe, " runs ", flag, " but calico_backend is ", calico.backend,
+		calico.config_note(calico.backend_var),
 		", so the probe always fails; remove ", flag, " from the ", probe, " command",
 	])
 }
 
 deny_bird_probes contains msg if {
-	input.kind == "DaemonSet"
-	input.metadata.name == "calico-node"
+	calico.is_node
 	calico.backend == "bird"
 	some probe, flag in _bird_flags
 	not flag in _probe_command(probe)
-	msg := k8s.message([
-		"calico_backend is bird but ", probe, " does not run ", flag, "; add ", flag, " to the ",
+	msg := k8s.finding("deny_bird_probes", concat("", ["spec.template.spec.containers[calico-node].", probe, ".exec.command"]), [
+		"calico_backend is bird", calico.config_note(calico.backend_var), " but ", probe, " does not run ", flag, "; add ", flag, " to the ",
 		probe, " exec command",
 	])
 }

@@ -3,7 +3,7 @@ package main
 import data.lib.fixtures
 
 test_bird_probes_without_bird_denied if {
-	deny_bird_probes == {
+	fixtures.msgs(deny_bird_probes) == {
 		"DaemonSet/calico-node: livenessProbe runs -bird-live but calico_backend is vxlan, so the probe always fails; remove -bird-live from the livenessProbe command",
 		"DaemonSet/calico-node: readinessProbe runs -bird-ready but calico_backend is vxlan, so the probe always fails; remove -bird-ready from the readinessProbe command",
 	} with input as fixtures.calico_node with data.netpack as fixtures.azure
@@ -15,7 +15,7 @@ test_bird_probes_vxlan_variant_passes if {
 
 test_bird_probes_missing_with_bird_denied if {
 	ds := fixtures.probes(fixtures.calico_node, ["/bin/calico-node", "-felix-live", "-bird-live"], ["/bin/calico-node", "-felix-ready"])
-	deny_bird_probes == {"DaemonSet/calico-node: calico_backend is bird but readinessProbe does not run -bird-ready; add -bird-ready to the readinessProbe exec command"} with input as ds
+	fixtures.msgs(deny_bird_probes) == {"DaemonSet/calico-node: calico_backend is bird but readinessProbe does not run -bird-ready; add -bird-ready to the readinessProbe exec command"} with input as ds
 		with data.netpack as fixtures.aws
 }
 

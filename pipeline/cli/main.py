@@ -29,6 +29,7 @@ COMMANDS = {
     "ops": "pipeline.cli.render",
     "test": "pipeline.cli.policy",
     "verify": "pipeline.cli.policy",
+    "parse": "pipeline.cli.policy",
     "validate": "pipeline.cli.validate",
     "publish": "pipeline.cli.publish",
     "diff": "pipeline.cli.diff",

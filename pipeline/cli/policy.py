@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.errors import InputError, UsageError
 from pipeline.gate import report
 from pipeline.gate.engines.choose import ENGINE_NAMES
+from pipeline.gate.engines.protocol import PolicyError
 from pipeline.gate.report import pretty
 from pipeline.terminal import no_color_env
 
@@ -75,10 +76,37 @@ def _common(parser: argparse.ArgumentParser) -> None:
     add("--junit-hide-message", action="store_true", help="junit: leave messages out of test names")
     add("--engine", choices=ENGINE_NAMES, help="Rego engine (default: netpack's default engine)")
     add("--opa-url", metavar="URL", help="OPA server for --engine opa-server")
+    add(
+        "--rego-version",
+        type=str.lower,
+        choices=("v0", "v1"),
+        default="v1",
+        help="Rego syntax of the policies (default v1; v0 modules are converted to v1)",
+    )
+    add(
+        "--strict",
+        action="store_true",
+        help="OPA's strict compile checks (no engine of netpack offers them: an error)",
+    )
+    add(
+        "--trace",
+        action="store_true",
+        help="OPA's evaluation trace (no engine of netpack prints OPA's trace: an error)",
+    )
+    add(
+        "--capabilities",
+        metavar="FILE",
+        help="OPA capabilities JSON: calls to builtins it does not list are errors",
+    )
+    add(
+        "--show-builtin-errors",
+        action="store_true",
+        help="report builtin errors (netpack always does: a failed builtin is never a pass)",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[Any], command: str | None = None) -> None:
-    """Add ``test`` and ``verify``; each sets ``func(args) -> exit code``."""
+    """Add ``test``, ``verify`` and ``parse``; each sets ``func(args) -> exit code``."""
     test = subparsers.add_parser(
         "test",
         help="check files against Rego policies, like conftest test",
@@ -93,7 +121,29 @@ def register(subparsers: argparse._SubParsersAction[Any], command: str | None = 
     add("--no-fail", action="store_true", help="exit 0 even when policies fail")
     add("--suppress-exceptions", action="store_true", help="stdout: leave out EXCP lines")
     add("--github-hide-passed", action="store_true", help="github: leave out clean files")
+    add(
+        "--parser",
+        metavar="NAME",
+        help="parse every input with this parser: yaml, json or toml (default: by extension)",
+    )
+    add(
+        "--ignore",
+        metavar="REGEX",
+        help="skip files found in directories whose path matches this regular expression",
+    )
     test.set_defaults(func=run_test)
+
+    parse = subparsers.add_parser(
+        "parse",
+        help="print files as the policies see them, like conftest parse",
+        description="Print the parsed input files as JSON (conftest parse's output).",
+    )
+    parse.add_argument("files", nargs="+", metavar="FILE", help="files or directories; - is stdin")
+    parse.add_argument(
+        "--parser", metavar="NAME", help="yaml, json or toml (default: by extension)"
+    )
+    parse.add_argument("--combine", action="store_true", help="print the --combine input")
+    parse.set_defaults(func=run_parse)
 
     verify = subparsers.add_parser(
         "verify",
@@ -108,17 +158,40 @@ def register(subparsers: argparse._SubParsersAction[Any], command: str | None = 
 
 
 def _policies(args: argparse.Namespace, *, include_tests: bool) -> Policies:
-    from pipeline.gate.policies import load_policies
+    from pipeline.gate.policies import as_rego_v1, load_policies
 
     data = args.data if args.data else (["data"] if os.path.isdir("data") else [])
-    return load_policies(args.policy or [default_policy_dir()], data, include_tests=include_tests)
+    found = load_policies(args.policy or [default_policy_dir()], data, include_tests=include_tests)
+    return as_rego_v1(found) if args.rego_version == "v0" else found
 
 
-def _load(engine: Engine, policies: Policies, *, tests: bool) -> None:
+def _load(engine: Engine, policies: Policies, args: argparse.Namespace, *, tests: bool) -> None:
+    from pipeline.gate import builtins
     from pipeline.gate.policies import check_problematic_if
 
-    engine.load(policies.modules if tests else policies.without_tests(), policies.data)
-    check_problematic_if(policies)
+    if args.trace:
+        raise PolicyError(
+            f"engine {engine.name} cannot print OPA's evaluation trace: the OPA bridge "
+            "returns trace events, not OPA's pretty trace that conftest prints, so "
+            "--trace is refused rather than answered in another format",
+            operation="--trace",
+        )
+    if args.strict:
+        raise PolicyError(
+            f"engine {engine.name} cannot compile in strict mode: the OPA bridge, the OPA "
+            "server API and regopy have no such option, so --strict is refused rather "
+            "than ignored",
+            operation="--strict",
+        )
+    modules = policies.modules if tests else policies.without_tests()
+    if args.capabilities:
+        from pipeline.gate import capabilities
+
+        capabilities.check(engine, modules, args.capabilities)
+    builtins.install(engine, modules)
+    engine.load(modules, policies.data)
+    if args.rego_version == "v1":  # v0 heads are sets by definition (as_rego_v1)
+        check_problematic_if(policies)
 
 
 def _emit(text: str, code: int, quiet: bool) -> int:
@@ -130,10 +203,12 @@ def _emit(text: str, code: int, quiet: bool) -> int:
 
 def run_test(args: argparse.Namespace) -> int:
     from pipeline.gate import semantics as conftest
-    from pipeline.gate.inputs import read_inputs
+    from pipeline.gate.inputs import INPUT_SUFFIXES, read_inputs
     from pipeline.gate.results import exit_code
 
-    documents = read_inputs(args.files)
+    documents = read_inputs(
+        args.files, parser=args.parser, ignore=args.ignore, suffixes=INPUT_SUFFIXES
+    )
     if not documents:
         raise InputError("no files found", operation="read " + " ".join(args.files))
     engine = open_engine(args.engine, args.opa_url)
@@ -142,7 +217,7 @@ def run_test(args: argparse.Namespace) -> int:
         # *_test.rego modules still count (namespaces, rules), but the engine does not get
         # them: evaluating data.<ns> would run every test_* rule per document (22x slower
         # on netpack's policies; conftest#114), and regopy crashes on some (CONFTEST.md 3.2).
-        _load(engine, policies, tests=False)
+        _load(engine, policies, args, tests=False)
         chosen = conftest.namespaces(
             policies, args.namespace or ["main"], all_namespaces=args.all_namespaces
         )
@@ -170,7 +245,7 @@ def run_verify(args: argparse.Namespace) -> int:
     policies = _policies(args, include_tests=True)
     engine = open_engine(args.engine, args.opa_url)
     try:
-        _load(engine, policies, tests=True)
+        _load(engine, policies, args, tests=True)
         packages = None
         if args.namespace:
             packages = conftest.namespace_names(
@@ -191,3 +266,24 @@ def run_verify(args: argparse.Namespace) -> int:
         junit_hide_message=args.junit_hide_message,
     )
     return _emit(text, code, args.quiet)
+
+
+def run_parse(args: argparse.Namespace) -> int:
+    """conftest parse: one file as 2-space JSON, several as an object by path, or the
+    ``--combine`` list tab-indented; Go's escapes and sorted keys."""
+    from pipeline.gate import semantics as conftest
+    from pipeline.gate.inputs import INPUT_SUFFIXES, documents_of, read_values
+    from pipeline.gate.report.jsonfmt import go_json, sorted_keys
+
+    values = read_values(args.files, parser=args.parser, suffixes=INPUT_SUFFIXES)
+    if not values:
+        raise InputError("no files found", operation="parse " + " ".join(args.files))
+    if args.combine:
+        combined = conftest.combined_input([(n, documents_of(v)) for n, v in values])
+        text = go_json(sorted_keys(combined), indent="\t") + "\n"
+    elif len(values) == 1:
+        text = go_json(sorted_keys(values[0][1]), indent="  ")
+    else:
+        text = go_json(sorted_keys(dict(values)), indent="  ")
+    sys.stdout.write(text + "\n")
+    return 0

@@ -26,10 +26,11 @@ from pipeline.gate.engines.common import reads_data
 from pipeline.gate.engines.protocol import Engine
 from pipeline.gate.policies import check_problematic_if, load_policies
 from pipeline.gate.schema.validate import validate_resources
+from pipeline.gate.sources import Sources
 from pipeline.kustomize.output import file_names, ordered
 from pipeline.memo import Memo
 from pipeline.model.resource import Resource
-from pipeline.model.results import CheckResult
+from pipeline.model.results import CheckResult, Result
 
 CONFIG = ("ConfigMap", "kube-system", "calico-config")
 
@@ -41,6 +42,13 @@ def context(base: dict[str, Any], resources: Sequence[Resource]) -> dict[str, An
         if (rid.kind, rid.namespace, rid.name) == CONFIG:
             return {**base, "calico_config": dict(res.body.get("data") or {})}
     return dict(base)
+
+
+def _from_input(ctx: dict[str, Any]) -> dict[str, Any]:
+    """``ctx`` saying its calico-config is the input's own: the gate's documents are one
+    render, so a message may state its values as the input's (``lib.calico.config_in_input``;
+    a context file given to ``netpack test -d`` does not say so)."""
+    return {**ctx, "calico_config_from": "input"} if "calico_config" in ctx else ctx
 
 
 @dataclass
@@ -82,9 +90,11 @@ class Gate:
         *,
         memo: Memo | None = None,
         seconds: dict[str, float] | None = None,
+        cluster_file: str | None = None,
     ) -> list[CheckResult]:
         """Schema results, then conftest results, for one cluster: one document per file,
-        each message tied to its resource.  ``memo`` remembers what is computed of the
+        each message tied to its resource and, with ``cluster_file``, to the file a user
+        edits (``pipeline.gate.sources``).  ``memo`` remembers what is computed of the
         bodies it has frozen; ``seconds`` gets the time of ``schemas`` and ``policies``."""
         start = time.perf_counter()
         items = ordered(resources)
@@ -103,29 +113,37 @@ class Gate:
             self.engine,
             documents,
             self.namespaces,
-            data={"netpack": ctx},
+            data={"netpack": _from_input(ctx)},
             file_blind=self.file_blind,
         )
         if seconds is not None:
             seconds["schemas"] = checked - start
             seconds["policies"] = time.perf_counter() - checked
-        return _attached(results, dict(zip(names, items, strict=True)))
+        sources = Sources(cluster_file) if cluster_file is not None else None
+        return _attached(results, dict(zip(names, items, strict=True)), sources)
 
     def close(self) -> None:
         self.engine.close()
 
 
-def _attached(results: list[CheckResult], by_file: dict[str, Resource]) -> list[CheckResult]:
-    """Each failure and warning with the resource (and origin) of its file."""
+def _attached(
+    results: list[CheckResult], by_file: dict[str, Resource], sources: Sources | None = None
+) -> list[CheckResult]:
+    """Each failure and warning with the resource (and origin) of its file, and with
+    ``sources`` the file a user edits to fix it (``pipeline.gate.sources``)."""
     out = []
     for result in results:
         res = by_file.get(result.filename)
         if res is not None and (result.failures or result.warnings):
-            rid, origin = res.id, res.origin
             result = replace(
                 result,
-                failures=[replace(r, resource=rid, origin=origin) for r in result.failures],
-                warnings=[replace(r, resource=rid, origin=origin) for r in result.warnings],
+                failures=[_located(r, res, sources) for r in result.failures],
+                warnings=[_located(r, res, sources) for r in result.warnings],
             )
         out.append(result)
     return out
+
+
+def _located(found: Result, res: Resource, sources: Sources | None) -> Result:
+    source = sources.of(found, res) if sources is not None else None
+    return replace(found, resource=res.id, origin=res.origin, source=source)

@@ -235,30 +235,92 @@ def parse_json(text: str, display: str) -> Any:
         raise InputError(str(err) or "nesting too deep", file=display, operation="parse") from None
 
 
+def parse_toml(text: str, display: str) -> Any:
+    """A TOML document (conftest's toml parser); dates and times as RFC 3339 text."""
+    import tomllib
+
+    try:
+        value = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(str(err), file=display, operation="parse") from None
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    """TOML's values as JSON ones: datetimes as Go's RFC 3339 text, floats as numbers."""
+    import datetime
+
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        text = value.isoformat()
+        return text[: -len("+00:00")] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return value  # refused by the engine's JSON encoder, with the file named there
+        return int(value) if value.is_integer() and abs(value) <= _EXACT_INT else value
+    return value
+
+
+# ``--parser`` names netpack reads (conftest also has hcl1/hcl2, cue, ini, xml, ...).
+PARSERS = {"yaml": parse_yaml, "json": parse_json, "toml": parse_toml}
+_BY_SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
+INPUT_SUFFIXES = tuple(_BY_SUFFIX)
+
+
+def parser_named(name: str) -> Any:
+    """The parse function of ``--parser name``; a ``UsageError`` for one netpack lacks."""
+    from pipeline.errors import UsageError
+
+    found = PARSERS.get(name)
+    if found is None:
+        raise UsageError(
+            f"parser {name!r} is not available in netpack (available: {', '.join(PARSERS)})",
+            operation="--parser",
+        )
+    return found
+
+
 def documents_of(value: Any) -> list[Any]:
     """conftest's Check(): a top-level array is several documents, anything else one."""
     return list(value) if isinstance(value, list) else [value]
 
 
-def parse_file(path: Path, display: str) -> list[Any]:
-    """The documents of one input file, by extension (``.json`` is JSON, the rest YAML)."""
+def parse_value(path: Path, display: str, parser: str | None = None) -> Any:
+    """One input file parsed as a whole (``parser``, else by extension; YAML by default)."""
     text = read_text(path, display)
-    if path.suffix.lower() == ".json":
-        return documents_of(parse_json(text, display))
-    return documents_of(parse_yaml(text, display))
+    name = parser or _BY_SUFFIX.get(path.suffix.lower(), "yaml")
+    return parser_named(name)(text, display)
 
 
-def _read_stdin() -> list[Any]:
+def parse_file(path: Path, display: str, parser: str | None = None) -> list[Any]:
+    """The documents of one input file (``parse_value`` split as conftest's Check splits)."""
+    return documents_of(parse_value(path, display, parser))
+
+
+def read_stdin_value(parser: str | None = None) -> Any:
+    """Standard input parsed as a whole: YAML unless ``parser`` says otherwise."""
     data = sys.stdin.buffer.read()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise InputError(f"not UTF-8 (offset {err.start})", file=STDIN, operation="read") from None
-    return documents_of(parse_yaml(text, STDIN))
+    return parser_named(parser or "yaml")(text, STDIN)
 
 
-def input_files(paths: Sequence[str]) -> list[str]:
-    """Display paths of the files to test: directories are walked for .yaml/.yml/.json."""
+def input_files(
+    paths: Sequence[str], ignore: str | None = None, suffixes: tuple[str, ...] = SUFFIXES
+) -> list[str]:
+    """Display paths of the files to test: directories are walked for files with
+    ``suffixes`` (``netpack test`` and ``parse`` also read ``.toml``, ``INPUT_SUFFIXES``).
+
+    ``ignore`` is conftest's ``--ignore``: a regular expression searched in each
+    path found while walking a directory; matching files are skipped (files
+    named on the command line are always read).
+    """
+    pattern = _ignore_pattern(ignore)
     found: set[str] = set()
     for given in paths:
         if given == STDIN:
@@ -266,27 +328,64 @@ def input_files(paths: Sequence[str]) -> list[str]:
         elif os.path.isdir(given):
             for root, dirs, files in os.walk(given):
                 dirs.sort()
-                found.update(
-                    os.path.join(root, name)
-                    for name in files
-                    if os.path.splitext(name)[1].lower() in SUFFIXES
-                )
+                for name in files:
+                    path = os.path.join(root, name)
+                    if os.path.splitext(name)[1].lower() not in suffixes:
+                        continue
+                    if pattern is None or not pattern.search(path):
+                        found.add(path)
         elif not os.path.lexists(given):
             raise InputError("no such file or directory", file=given, operation="read")
-        elif os.path.splitext(given)[1].lower() not in SUFFIXES:
-            raise InputError(
-                "unsupported file type (netpack reads .yaml, .yml and .json)",
-                file=given,
-                operation="parse",
-            )
         else:
             found.add(given)
     return sorted(found)
 
 
-def read_inputs(paths: Sequence[str]) -> list[tuple[str, list[Any]]]:
-    """``(display path, documents)`` for every input file, sorted by path; ``-`` is stdin."""
+def _ignore_pattern(ignore: str | None) -> re.Pattern[str] | None:
+    if not ignore:
+        return None
+    from pipeline.errors import UsageError
+
+    try:
+        return re.compile(ignore)
+    except re.error as err:
+        raise UsageError(f"given regexp couldn't be parsed: {err}", operation="--ignore") from None
+
+
+def _check_type(name: str, parser: str | None, suffixes: tuple[str, ...]) -> None:
+    if parser is None and name != STDIN and os.path.splitext(name)[1].lower() not in suffixes:
+        shown = ", ".join(suffixes[:-1]) + f" and {suffixes[-1]}"
+        raise InputError(
+            f"unsupported file type (netpack reads {shown})", file=name, operation="parse"
+        )
+
+
+def read_values(
+    paths: Sequence[str],
+    *,
+    parser: str | None = None,
+    ignore: str | None = None,
+    suffixes: tuple[str, ...] = SUFFIXES,
+) -> list[tuple[str, Any]]:
+    """``(display path, parsed value)`` for every input file, sorted by path (``netpack parse``)."""
+    if parser is not None:
+        parser_named(parser)
+    names = input_files(paths, ignore, suffixes)
+    for name in names:
+        _check_type(name, parser, suffixes)
     return [
-        (name, _read_stdin() if name == STDIN else parse_file(Path(name), name))
-        for name in input_files(paths)
+        (name, read_stdin_value(parser) if name == STDIN else parse_value(Path(name), name, parser))
+        for name in names
     ]
+
+
+def read_inputs(
+    paths: Sequence[str],
+    *,
+    parser: str | None = None,
+    ignore: str | None = None,
+    suffixes: tuple[str, ...] = SUFFIXES,
+) -> list[tuple[str, list[Any]]]:
+    """``(display path, documents)`` for every input file, sorted by path; ``-`` is stdin."""
+    found = read_values(paths, parser=parser, ignore=ignore, suffixes=suffixes)
+    return [(name, documents_of(value)) for name, value in found]

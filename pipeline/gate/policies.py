@@ -74,6 +74,7 @@ class _Token(NamedTuple):
     line: int
     depth: int
     first: bool  # the first token on its line
+    start: int = 0  # offset in the source
 
 
 def _skip_string(src: str, i: int) -> int:
@@ -126,32 +127,35 @@ def _tokens(src: str) -> Iterator[_Token]:
         last_line = line
         if char in '"`' or (char == "$" and src[i + 1 : i + 2] in ('"', "`")):
             i = _skip_string(src, i)
-            yield _Token("string", src[start:i], line, depth, first)
+            yield _Token("string", src[start:i], line, depth, first, start)
             line += src.count("\n", start, i)
             last_line = line
         elif match := _IDENT.match(src, i):
             i = match.end()
-            yield _Token("ident", match.group(), line, depth, first)
+            yield _Token("ident", match.group(), line, depth, first, start)
         elif char.isdigit():
             while i < len(src) and (src[i].isalnum() or src[i] in "._"):
                 i += 1
-            yield _Token("number", src[start:i], line, depth, first)
+            yield _Token("number", src[start:i], line, depth, first, start)
         elif char in "{[(":
-            yield _Token("open", char, line, depth, first)
+            yield _Token("open", char, line, depth, first, start)
             depth, i = depth + 1, i + 1
         elif char in "}])":
             depth, i = max(depth - 1, 0), i + 1
-            yield _Token("close", char, line, depth, first)
+            yield _Token("close", char, line, depth, first, start)
         else:
             op = next((o for o in _OPS if src.startswith(o, i)), char)
             i += len(op)
-            yield _Token("op", op, line, depth, first)
+            yield _Token("op", op, line, depth, first, start)
 
 
-def _continues(previous: _Token) -> bool:
-    """Whether a statement ending in ``previous`` must go on on the next line."""
+def _continues(current: list[_Token]) -> bool:
+    """Whether a statement ending as ``current`` does must go on on the next line."""
+    previous = current[-1]
     if previous.kind == "op" or previous.kind == "open":
         return True
+    if len(current) > 1 and current[-2].text == ".":  # future.keywords.if: a name
+        return False
     return previous.kind == "ident" and previous.text in _KEYWORDS - {"true", "false", "null"}
 
 
@@ -163,7 +167,7 @@ def _statements(src: str) -> Iterator[list[_Token]]:
             and token.first
             and token.kind == "ident"
             and (token.text in _STARTS or token.text not in _KEYWORDS)
-            and not (current and _continues(current[-1]))
+            and not (current and _continues(current))
         )
         if starts and current:
             yield current
@@ -219,6 +223,60 @@ def scan_module(path: str, src: str) -> Module:
         elif keyword != "import" and (rule := _rule(statement)) is not None:
             rules.append(rule)
     return Module(path, package, tuple(rules))
+
+
+def as_rego_v1(policies: Policies) -> Policies:
+    """``policies`` written in Rego v0, converted module by module (``v0_to_v1``)."""
+    modules = {path: v0_to_v1(src) for path, src in policies.modules.items()}
+    scanned = tuple(scan_module(path, src) for path, src in modules.items())
+    return Policies(modules, scanned, policies.data)
+
+
+def v0_to_v1(src: str) -> str:
+    """A Rego v0 module in v1 syntax, as ``--rego-version v0`` needs: ``if`` before every
+    rule body, and ``contains`` in a partial set head (``deny[msg] {`` becomes
+    ``deny contains msg if {``).  Everything else is kept byte for byte; v0 modules
+    that also import ``future.keywords`` or ``rego.v1`` convert the same way.
+    """
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement), non-overlapping
+    for statement in _statements(src):
+        if statement[0].text in ("package", "import"):
+            continue
+        head = statement[1:] if statement[0].text == "default" else statement
+        body = _v0_bodies(head)
+        end = body[0] if body else len(head)
+        top = [t for t in head[:end] if t.depth == 0]
+        if (
+            len(head) > 1
+            and head[1].text == "["
+            and head[1].depth == 0
+            and not any(t.text in (":=", "=", "contains") for t in top)
+        ):
+            close = next(i for i, t in enumerate(head) if t.depth == 0 and t.text == "]")
+            after = head[close + 1] if close + 1 < len(head) else None
+            if after is None or after.text in ("if", "{"):
+                edits.append((head[1].start, head[1].start + 1, " contains "))
+                edits.append((head[close].start, head[close].start + 1, ""))
+        edits += [(head[i].start, head[i].start, "if ") for i in body]
+    out, last = [], 0
+    for start, stop, text in sorted(edits):
+        out += [src[last:start], text]
+        last = stop
+    return "".join([*out, src[last:]])
+
+
+def _v0_bodies(head: list[_Token]) -> list[int]:
+    """Indexes of the ``{`` that open rule bodies without ``if``: a top-level brace after
+    anything but an operator (``p = {...}`` is a value) or ``if``."""
+    found = []
+    for i, token in enumerate(head):
+        if token.kind != "open" or token.text != "{" or token.depth != 0 or i == 0:
+            continue
+        before = head[i - 1]
+        if before.kind == "op" or (before.kind == "ident" and before.text == "if"):
+            continue
+        found.append(i)
+    return found
 
 
 def check_problematic_if(policies: Policies) -> None:

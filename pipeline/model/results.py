@@ -24,7 +24,11 @@ class Result:
     """One message: a failure, warning, exception or skipped test.
 
     ``metadata`` always holds ``query`` (e.g. ``data.main.deny_cidr``) plus any
-    extra keys the rule returned besides ``msg`` and ``_loc``.
+    extra keys the rule returned besides ``msg`` and ``_loc``.  A structured
+    finding (``{"msg", "rule", "field", "fix", "setting"?, "help"?}``, see
+    policies/README.md) has them there too: ``rule_id``, ``field_path``, ``fix``.
+    ``source`` is the file (and line) a user edits to fix it, where the gate
+    knows it: annotations and SARIF point there rather than at render paths.
     """
 
     msg: str
@@ -35,11 +39,24 @@ class Result:
     # of conftest's formats prints these; netpack's own views may).
     resource: ResourceId | None = None
     origin: Origin | None = None
+    source: Location | None = None
 
     @property
     def rule(self) -> str:
         """The rule that produced it, e.g. ``main.deny_cidr`` (the query without ``data.``)."""
         return str(self.metadata.get("query", "")).removeprefix("data.")
+
+    @property
+    def rule_id(self) -> str:
+        """The finding's own ``rule`` id (``deny_cidr``); empty for a plain string result."""
+        rule = self.metadata.get("rule")
+        return rule if isinstance(rule, str) else ""
+
+    @property
+    def fix(self) -> str:
+        """What to change, where the finding says."""
+        fix = self.metadata.get("fix")
+        return fix if isinstance(fix, str) else ""
 
     @property
     def field_path(self) -> str:

@@ -43,8 +43,17 @@ def for_cluster_file(results: Sequence[CheckResult]) -> list[CheckResult]:
 
 
 def _hinted(result: Result) -> Result:
+    """The message's fix part and a structured finding's ``fix`` (the same words)."""
     text = cluster_file_hint(result.msg)
-    return result if text == result.msg else replace(result, msg=text)
+    metadata = result.metadata
+    fix = metadata.get("fix")
+    if isinstance(fix, str) and fix:
+        hinted = text.partition("; ")[2]
+        if hinted and result.msg.endswith(fix):  # the fix is the message's fix part
+            metadata = {**metadata, "fix": hinted}
+    if text == result.msg and metadata is result.metadata:
+        return result
+    return replace(result, msg=text, metadata=metadata)
 
 
 def cluster_file_hint(msg: str) -> str:

@@ -7,8 +7,8 @@
 # rules that need them do not fire.
 #
 # Cost: everything here is derived from calico-node, so the rules that use it
-# test `input.kind == "DaemonSet"` and `input.metadata.name == "calico-node"`
-# first (README, "Writing rules"). What several rules read is a rule here, not
+# test `is_node` first: the gate's pre-filter reads its two literal tests as if
+# written in place (README, "Writing rules"). What several rules read is a rule here, not
 # a function, because OPA evaluates a rule once per document and a function
 # at every call: node_env, ipip_mode, vxlan_mode, backend, pool_cidr, pool_block.
 package lib.calico
@@ -208,3 +208,31 @@ service_cidrs := [entry[0] | some entry in service_blocks]
 
 # calico_config is the rendered calico-config ConfigMap's data.
 calico_config := data.netpack.calico_config if is_object(data.netpack.calico_config)
+
+# config_in_input holds when calico_config is the input's own ConfigMap: the
+# gate's render of one cluster (one stream) and a combined input (combine.rego)
+# set data.netpack.calico_config_from to "input". Otherwise it came from a
+# context file made for some cluster, which the input need not match.
+config_in_input if data.netpack.calico_config_from == "input"
+
+# config_note(var) is what a message adds after the value of env var var: where
+# it came from when that is calico-config outside the input (a message never
+# states, as the input's, a value the input does not hold); else nothing.
+config_note(var) := config_source_note if {
+	node_env[var].valueFrom.configMapKeyRef.name == "calico-config"
+} else := ""
+
+# config_source_note is config_note for a value read from calico_config itself.
+config_source_note := "" if {
+	config_in_input
+} else := " (from data.netpack.calico_config, not from this input)"
+
+# env_field(name) is the field path of calico-node's env var name, as a
+# structured finding names it (lib.k8s.finding).
+env_field(name) := concat("", ["spec.template.spec.containers[calico-node].env[", name, "]"])
+
+# encap_field(e) is env_field of the variable that switches encapsulation e
+# on; for "None" (both Never) the IP-in-IP one.
+encap_field(e) := env_field(encap_var[e]) if {
+	encap_var[e]
+} else := env_field(ipip_var)

@@ -100,6 +100,7 @@ context(cloud, backend) := {
 	},
 	"values": {"calico": {"calicoNetworkCIDR": "10.244.0.0/16", "datastore": "kubernetes"}},
 	"calico_config": {"calico_backend": backend, "veth_mtu": "0", "typha_service_name": "none"},
+	"calico_config_from": "input",
 }
 
 aws := context("aws", "bird")
@@ -154,3 +155,6 @@ probes(ds, live, ready) := json.patch(ds, [
 put(doc, path, value) := json.patch(doc, [{"op": "add", "path": path, "value": value}])
 
 remove(doc, path) := json.patch(doc, [{"op": "remove", "path": path}])
+
+# msgs(results) is the set of messages of a rule's structured results.
+msgs(results) := {r.msg | some r in results}

@@ -76,3 +76,28 @@ has_key(obj, key) if {
 # quoted(s) wraps a string in double quotes, so an empty or odd value stays
 # visible in a message (sprintf %q is missing from regopy).
 quoted(s) := concat("", ["\"", s, "\""])
+
+# finding(rule, field, parts) is a structured result in the shape conftest
+# reads (msg, plus keys it keeps as metadata): msg is message(parts), "rule"
+# the rule's id in the catalog (policies/README.md, which "help" names), "field"
+# the path of the object's field it is about, and "fix" what to change: the
+# text after the first "; " of the message, which every message here has.
+finding(rule, field, parts) := {
+	"msg": msg,
+	"rule": rule,
+	"field": field,
+	"fix": _fix(msg),
+	"help": catalog,
+} if msg := message(parts)
+
+catalog := "policies/README.md#rule-catalog"
+
+# value_finding(rule, field, setting, parts) is finding(rule, field, parts)
+# plus "setting": the cluster-file key (values.<setting>) a user edits to fix
+# it, so annotations can point at the cluster file.
+value_finding(rule, field, setting, parts) := object.union(finding(rule, field, parts), {"setting": setting})
+
+_fix(msg) := concat("; ", array.slice(parts, 1, count(parts))) if {
+	parts := split(msg, "; ")
+	count(parts) > 1
+} else := ""

@@ -35,3 +35,13 @@ test_lib_k8s_has_key if {
 	not k8s.has_key({"a": 1}, "b")
 	not k8s.has_key(null, "a")
 }
+
+test_finding_splits_the_fix if {
+	f := k8s.finding("deny_x", "spec.x", ["x is 1", "; set x to 2; or drop it"]) with input as {"kind": "Pod", "metadata": {"name": "p"}}
+	f == {"msg": "Pod/p: x is 1; set x to 2; or drop it", "rule": "deny_x", "field": "spec.x", "fix": "set x to 2; or drop it", "help": k8s.catalog}
+}
+
+test_finding_without_fix if {
+	f := k8s.value_finding("warn_x", "", "values.calico.mtu", ["x"]) with input as {"kind": "Pod", "metadata": {"name": "p"}}
+	f == {"msg": "Pod/p: x", "rule": "warn_x", "field": "", "fix": "", "setting": "values.calico.mtu", "help": k8s.catalog}
+}

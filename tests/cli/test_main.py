@@ -131,7 +131,18 @@ def test_help_is_there_for_every_command() -> None:
         assert proc.returncode == 0 and "usage: netpack" in proc.stdout
 
 
-COMMANDS = ("build", "render", "context", "ops", "test", "verify", "validate", "publish", "diff")
+COMMANDS = (
+    "build",
+    "render",
+    "context",
+    "ops",
+    "test",
+    "parse",
+    "verify",
+    "validate",
+    "publish",
+    "diff",
+)
 
 
 def test_top_level_help_lists_every_command_and_a_typo_names_them() -> None:

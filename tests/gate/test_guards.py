@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from pipeline.gate import semantics as conftest
-from pipeline.gate.engines.guards import Condition, DocumentFilter, Plan, package_name
+from pipeline.gate.engines.guards import ARRAY, Condition, DocumentFilter, Plan, package_name
 from pipeline.gate.engines.opa_embedded import EmbeddedOpaEngine
 from pipeline.gate.engines.protocol import PolicyError
+from pipeline.gate.policies import Policies, scan_module
 from pipeline.model.results import CheckResult
 from tests.conftest import ROOT
 
@@ -249,3 +250,110 @@ def test_evaluate_groups_is_evaluate_many_per_group(engine: EmbeddedOpaEngine) -
     assert engine.evaluate_groups(groups, extra_data=extra) == [
         engine.evaluate_many(query, docs, extra_data=extra) for query, docs in groups
     ]
+
+
+HELPERS = """
+package lib.calico
+
+is_node if {
+    input.kind == "DaemonSet"
+    input.metadata.name == "calico-node"
+}
+
+is_either if input.kind == "A"
+
+is_either if input.kind == "B"
+
+not_only_tests if {
+    input.kind == "DaemonSet"
+    input.spec
+}
+"""
+
+
+def test_library_helpers_guard_like_their_tests(engine: EmbeddedOpaEngine) -> None:
+    """``calico.is_node`` (imported or aliased) counts as the literal tests it is made of."""
+    main = """
+    package main
+
+    import data.lib.calico
+    import data.lib.calico as c
+
+    node_here if {
+        input.kind == "DaemonSet"
+        input.metadata.name == "calico-node"
+    }
+
+    deny_imported contains "x" if {
+        calico.is_node
+        input.spec.x == 1
+    }
+
+    deny_aliased contains "x" if c.is_node
+
+    deny_full contains "x" if data.lib.calico.is_node
+
+    deny_same_package contains "x" if node_here
+
+    deny_then_test contains "x" if {
+        calico.is_node
+        input.metadata.namespace == "kube-system"
+    }
+
+    deny_or_helper contains "x" if calico.is_either
+
+    deny_mixed_helper contains "x" if calico.not_only_tests
+
+    deny_negated contains "x" if not calico.is_node
+    """
+    engine.load({"lib.rego": textwrap.dedent(HELPERS), "p.rego": textwrap.dedent(main)}, {})
+    guards = engine.rule_guards("main")
+    assert guards is not None
+    node = (Condition(KIND, frozenset({"DaemonSet"})), Condition(NAME, frozenset({"calico-node"})))
+    for rule in ("deny_imported", "deny_aliased", "deny_full", "deny_same_package"):
+        assert guards[rule] == (node,), rule
+    namespace = Condition(("metadata", "namespace"), frozenset({"kube-system"}))
+    assert guards["deny_then_test"] == ((*node, namespace),)
+    for rule in ("deny_or_helper", "deny_mixed_helper", "deny_negated"):
+        assert guards[rule] is None, rule
+
+    # the guard still skips: another object is not evaluated for these rules at all
+    skip = DocumentFilter(("deny_imported", "deny_negated"), guards)
+    assert skip.plan({"kind": "ConfigMap", "metadata": {"name": "x"}}) == Plan(
+        ("deny_negated",), ("deny_imported",)
+    )
+    node_doc = {"kind": "DaemonSet", "metadata": {"name": "calico-node"}, "spec": {"x": 1}}
+    assert skip.plan(node_doc) == Plan(("deny_imported", "deny_negated"), ())
+    modules = {"lib.rego": textwrap.dedent(HELPERS), "p.rego": textwrap.dedent(main)}
+    loaded = Policies(modules, tuple(scan_module(p, src) for p, src in modules.items()))
+    documents = [
+        ("a.yaml", [node_doc]),
+        ("b.yaml", [{"kind": "ConfigMap", "metadata": {"name": "x"}}]),
+    ]
+    results = conftest.check(engine, documents, conftest.namespaces(loaded, ["main"]))
+    failed = [sorted(str(f.metadata["query"]) for f in r.failures) for r in results]
+    node_rules = ("aliased", "full", "imported", "mixed_helper", "same_package")
+    assert failed == [
+        [f"data.main.deny_{r}" for r in node_rules],  # not deny_then_test: no namespace
+        ["data.main.deny_negated"],
+    ]
+
+
+def test_is_array_input_guards_combined_rules(engine: EmbeddedOpaEngine) -> None:
+    """``is_array(input)`` opens a rule for ``--combine`` inputs only: objects skip it."""
+    guards = guards_of(
+        engine,
+        """
+        package main
+
+        deny_combined contains "x" if {
+            is_array(input)
+            count(input) > 1
+        }
+        """,
+    )
+    assert guards["deny_combined"] == ((Condition((), frozenset({ARRAY})),),)
+    plans = DocumentFilter(("deny_combined",), guards)
+    assert plans.plan({"kind": "DaemonSet"}) == Plan((), ("deny_combined",))
+    assert plans.plan("text") == Plan((), ("deny_combined",))
+    assert plans.plan([{"path": "a", "contents": {}}]) == Plan(("deny_combined",), ())

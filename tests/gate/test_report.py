@@ -208,3 +208,98 @@ def test_verify_report_fails() -> None:
 )
 def test_go_duration(ns: int, text: str) -> None:
     assert pretty.go_duration(ns) == text
+
+
+FINDING = {
+    "query": "data.main.deny_cidr",
+    "rule": "deny_cidr",
+    "field": "spec.template.spec.containers[calico-node].env[CALICO_IPV4POOL_CIDR]",
+    "fix": "set calico.calicoNetworkCIDR to 10.244.0.0/16",
+    "setting": "values.calico.calicoNetworkCIDR",
+    "help": "policies/README.md#rule-catalog",
+}
+MSG = "DaemonSet/calico-node: pool 10.96.0.0/16 is wrong; set calico.calicoNetworkCIDR to 10.244.0.0/16"
+STRUCTURED = [
+    CheckResult(
+        "c1/apps_v1_daemonset_calico-node.yaml",
+        "main",
+        successes=1,
+        failures=[Result(MSG, FINDING, source=Location("clusters/c1.yaml", 11))],
+        warnings=[Result("DaemonSet/calico-node: plain", {"query": "data.main.warn"})],
+    )
+]
+
+
+def test_structured_finding_in_every_reporter() -> None:
+    """rule, field and fix travel with the finding; annotations point at the cluster file."""
+    import json
+
+    stdout = render(STRUCTURED, "stdout", color=False)
+    assert f"FAIL - c1/apps_v1_daemonset_calico-node.yaml - main - {MSG} [deny_cidr]\n" in stdout
+    assert (
+        "WARN - c1/apps_v1_daemonset_calico-node.yaml - main - DaemonSet/calico-node: plain\n"
+        in stdout
+    )
+
+    failure = json.loads(render(STRUCTURED, "json"))[0]["failures"][0]
+    assert failure == {"msg": MSG, "metadata": dict(sorted(FINDING.items()))}
+
+    junit = render(STRUCTURED, "junit")
+    assert (
+        'name="c1/apps_v1_daemonset_calico-node.yaml - deny_cidr - DaemonSet/calico-node: pool'
+        in junit
+    )
+    assert 'name="c1/apps_v1_daemonset_calico-node.yaml - DaemonSet/calico-node: plain"' in junit
+
+    github = render(STRUCTURED, "github")
+    assert ("::error file=clusters/c1.yaml,line=11,title=deny_cidr::" + MSG + "\n") in github
+    assert "ORIGINATING" not in github
+    assert "::warning file=c1/apps_v1_daemonset_calico-node.yaml,line=1::" in github
+
+    azure = render(STRUCTURED, "azuredevops")
+    assert (
+        "##vso[task.logissue type=error;sourcepath=clusters/c1.yaml;linenumber=11;"
+        f"code=deny_cidr]{MSG}\n"
+    ) in azure
+    assert (
+        "##vso[task.logissue type=warning] file=c1/apps_v1_daemonset_calico-node.yaml --> " in azure
+    )
+
+    sarif = json.loads(render(STRUCTURED, "sarif"))["runs"][0]
+    assert sarif["tool"]["driver"]["name"] == "netpack"
+    rules = {r["id"]: r for r in sarif["tool"]["driver"]["rules"]}
+    assert rules["deny_cidr"]["helpUri"] == "policies/README.md#rule-catalog"
+    assert "helpUri" not in rules["main/warn"]
+    found = {r["ruleId"]: r for r in sarif["results"]}
+    assert found["deny_cidr"]["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "clusters/c1.yaml"},
+        "region": {"startLine": 11},
+    }
+    assert found["deny_cidr"]["properties"] == {
+        "field": FINDING["field"],
+        "fix": FINDING["fix"],
+        "setting": FINDING["setting"],
+    }
+    assert found["main/warn"]["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "c1/apps_v1_daemonset_calico-node.yaml"}
+    }
+
+
+def test_azure_escapes_located_messages() -> None:
+    located = [
+        CheckResult(
+            "f.yaml",
+            "main",
+            failures=[
+                Result(
+                    "100% a\nb",
+                    {"query": "data.main.deny", "rule": "r;1"},
+                    source=Location("c;]x.yaml", 0),
+                )
+            ],
+        )
+    ]
+    assert (
+        "##vso[task.logissue type=error;sourcepath=c%3B%5Dx.yaml;linenumber=1;code=r%3B1]"
+        "100%AZP25 a%0Ab\n"
+    ) in render(located, "azuredevops")

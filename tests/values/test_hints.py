@@ -87,3 +87,15 @@ def test_render_says_which_cluster_file_key_to_set_and_test_keeps_conftests_word
     data = ["-d", str(policies / "data"), "-d", str(tmp_path / "ctx.yaml")]
     code = main(["test", str(out / "aws-prod-1"), "-p", str(policies), *data, "--no-color"])
     assert code == 1 and "; set veth_mtu to 8981, or to" in capsys.readouterr().out
+
+
+def test_a_structured_findings_fix_names_the_cluster_file_key_too() -> None:
+    from pipeline.model.results import CheckResult, Result
+    from pipeline.values.hints import for_cluster_file
+
+    msg = "calico-config veth_mtu 9001 is above 8981 (cloud aws); set veth_mtu to 8981"
+    found = Result(msg, {"rule": "deny_mtu", "fix": "set veth_mtu to 8981"})
+    (result,) = for_cluster_file([CheckResult("c/x.yaml", "main", failures=[found])])
+    assert result.failures[0].msg.endswith("; set calico.mtu to 8981")
+    assert result.failures[0].fix == "set calico.mtu to 8981"
+    assert result.failures[0].metadata["rule"] == "deny_mtu"

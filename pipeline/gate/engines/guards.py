@@ -18,9 +18,13 @@ match never reaches the engine at all: its JSON is not even encoded.
 
 The tests recognised are ``input.<path> == "text"`` (or ``=``, either side) and
 ``input.<path> in {"a", "b"}`` (a set or array of strings), unnegated and
-without ``with``, where ``<path>`` is dotted keys.  Anything else ends a body's
-guard.  A rule with a body that opens with none, a ``default``, a ref head
-(``deny.x``) or a single-value definition counts as matching every document.
+without ``with``, where ``<path>`` is dotted keys, ``is_array(input)`` (a
+``--combine`` input), and a reference to a helper
+rule made only of such tests (``calico.is_node``, through the module's imports,
+or a rule of the same package): a boolean rule with one body and no ``else``,
+whose tests then count as written in place.  Anything else ends a body's guard.
+A rule with a body that opens with none, a ``default``, a ref head (``deny.x``)
+or a single-value definition counts as matching every document.
 The modules are OPA's own parse (``rego.parse_module``), not a second parser.
 """
 
@@ -44,6 +48,8 @@ Guard = tuple[Condition, ...]  # the tests that open one body: all must hold
 RuleGuards = tuple[Guard, ...] | None  # one guard per body; None: no test on some body
 
 _EQUALITY = {("equal",), ("eq",)}
+_INPUT = {"type": "ref", "value": [{"type": "var", "value": "input"}]}
+ARRAY = "\x00array"  # what ``is_array(input)`` tests: the text "at" path () of a list input
 _MEMBER = ("internal", "member_2")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -60,24 +66,101 @@ def package_name(module: Mapping[str, Any]) -> str:
     return name
 
 
+Helpers = dict[Path, Guard]  # data path of a helper rule (("lib", "calico", "is_node")) -> tests
+
+
 def rule_guards(modules: Iterable[Mapping[str, Any]], package: str) -> dict[str, RuleGuards]:
     """Every rule of ``package`` (across modules) with the guard of each of its bodies."""
+    modules = list(modules)
+    helpers = _helpers(modules)
     guards: dict[str, RuleGuards] = {}
     for module in modules:
         if package_name(module) != package:
             continue
+        aliases = _aliases(module)
         for rule in module.get("rules", []):
             ref = rule.get("head", {}).get("ref") or []
             if not ref:
                 continue
             name = str(ref[0].get("value"))
-            guard = _rule_guard(rule) if len(ref) == 1 else None
+            guard = _rule_guard(rule, helpers, aliases) if len(ref) == 1 else None
             known = guards.get(name, ())
             guards[name] = None if guard is None or known is None else (*known, guard)
     return guards
 
 
-def _rule_guard(rule: Mapping[str, Any]) -> Guard | None:
+def _package_path(module: Mapping[str, Any]) -> Path:
+    return tuple(str(t.get("value")) for t in module.get("package", {}).get("path", [])[1:])
+
+
+def _aliases(module: Mapping[str, Any]) -> dict[str, Path]:
+    """What each name of a module refers to: its imports of ``data`` and its own package."""
+    aliases: dict[str, Path] = {}
+    for item in module.get("imports") or []:
+        terms = item.get("path", {}).get("value") or []
+        if not terms or terms[0] != {"type": "var", "value": "data"} or len(terms) < 2:
+            continue
+        if any(t.get("type") != "string" for t in terms[1:]):
+            continue
+        path = tuple(str(t["value"]) for t in terms[1:])
+        aliases[str(item.get("alias") or path[-1])] = path
+    aliases[""] = _package_path(module)  # a bare name: the module's own package
+    return aliases
+
+
+def _helpers(modules: list[Mapping[str, Any]]) -> Helpers:
+    """Boolean rules defined once, by one body of literal tests only, by data path."""
+    bodies: dict[Path, list[Guard | None]] = {}
+    for module in modules:
+        package = _package_path(module)
+        for rule in module.get("rules", []):
+            head = rule.get("head", {})
+            ref = head.get("ref") or []
+            if len(ref) != 1 or not ref:
+                continue
+            path = (*package, str(ref[0].get("value")))
+            plain = (
+                not rule.get("default")
+                and not rule.get("else")
+                and not head.get("args")
+                and "key" not in head
+                and head.get("value") == {"type": "boolean", "value": True}
+            )
+            tests = [_condition(expr) for expr in rule.get("body", [])] if plain else [None]
+            whole = tuple(t for t in tests if t is not None)
+            bodies.setdefault(path, []).append(
+                whole if whole and len(whole) == len(tests) else None
+            )
+    return {
+        path: found[0] for path, found in bodies.items() if len(found) == 1 and found[0] is not None
+    }
+
+
+def _helper(expr: Mapping[str, Any], helpers: Helpers, aliases: dict[str, Path]) -> Guard | None:
+    """The tests of the helper rule ``expr`` refers to (``calico.is_node``, ``is_node``)."""
+    if expr.get("negated") or expr.get("with") or expr.get("generated"):
+        return None
+    term = expr.get("terms")
+    if not isinstance(term, dict):
+        return None
+    if term.get("type") == "var":  # a rule of the module's own package
+        return helpers.get((*aliases[""], str(term.get("value"))))
+    if term.get("type") != "ref":
+        return None
+    head, *rest = term.get("value") or [{}]
+    if head.get("type") != "var" or any(part.get("type") != "string" for part in rest):
+        return None
+    name, keys = str(head.get("value")), tuple(str(part["value"]) for part in rest)
+    if name in ("input", "data"):
+        return helpers.get(keys) if name == "data" else None
+    if keys and name in aliases:
+        return helpers.get((*aliases[name], *keys))
+    return helpers.get((*aliases[""], name)) if not keys else None
+
+
+def _rule_guard(
+    rule: Mapping[str, Any], helpers: Helpers | None = None, aliases: dict[str, Path] | None = None
+) -> Guard | None:
     """The tests that open a multi-value (``contains``) rule's body; None if none or not one."""
     head = rule.get("head", {})
     if rule.get("default") or rule.get("else") or "key" not in head or "value" in head:
@@ -85,9 +168,13 @@ def _rule_guard(rule: Mapping[str, Any]) -> Guard | None:
     tests: list[Condition] = []
     for expr in rule.get("body", []):
         test = _condition(expr)
-        if test is None:
+        if test is not None:
+            tests.append(test)
+            continue
+        inlined = _helper(expr, helpers or {}, aliases or {"": ()})
+        if inlined is None:
             break
-        tests.append(test)
+        tests.extend(inlined)
     return tuple(tests) or None
 
 
@@ -96,6 +183,9 @@ def _condition(expr: Mapping[str, Any]) -> Condition | None:
     if expr.get("negated") or expr.get("with") or expr.get("generated"):
         return None
     terms = expr.get("terms")
+    if isinstance(terms, list) and len(terms) == 2 and terms[1] == _INPUT:
+        operator = tuple(str(t.get("value")) for t in terms[0].get("value", []))
+        return Condition((), frozenset([ARRAY])) if operator == ("is_array",) else None
     if not isinstance(terms, list) or len(terms) != 3:
         return None
     operator = tuple(str(t.get("value")) for t in terms[0].get("value", []))
@@ -190,7 +280,10 @@ class DocumentFilter:
 
 
 def _text_at(document: Any, path: Path) -> str | None:
-    """The string at ``path`` in ``document``; None when absent or not a string."""
+    """The string at ``path`` in ``document``; None when absent or not a string
+    (``ARRAY`` at the empty path for a list document: the test ``is_array(input)``)."""
+    if not path:
+        return ARRAY if isinstance(document, list) else None
     value = document
     for key in path:
         if not isinstance(value, dict):

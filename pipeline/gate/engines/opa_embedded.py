@@ -47,7 +47,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +99,19 @@ def install_command() -> str:
     told to ignore that (harmless on 3.14).
     """
     return f"{shlex.quote(sys.executable)} -m pip install --ignore-requires-python {BINDINGS}"
+
+
+def _callback_type() -> Any:
+    from opa_bindings import _native  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    return _native.CALLBACK
+
+
+def _libc() -> Any:
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    return libc
 
 
 def bindings_error() -> str | None:
@@ -162,6 +175,7 @@ class OpaHandle:
 
     def __init__(self) -> None:
         self._lib = _lib()
+        self._callbacks: list[Any] = []
         self._handle = int(self._lib.OpaNew())
         self._finalizer = weakref.finalize(self, self._lib.OpaDestroy, self._handle)
 
@@ -178,6 +192,33 @@ class OpaHandle:
 
     def close(self) -> None:
         self._finalizer()
+
+    def register_builtin(self, name: str, arity: int, fn: Callable[..., Any]) -> None:
+        """Make ``fn`` the Rego function ``name`` (before the first eval).
+
+        OPA calls it with the arguments' JSON values; a Python exception becomes a
+        builtin error, which the bridge's strict builtin errors turn into an eval error.
+        """
+        libc = _libc()
+
+        def dispatch(_handle: int, _name: bytes, args_json: bytes) -> int | None:
+            try:
+                response: dict[str, Any] = {"result": fn(*json.loads(args_json))}
+            except Exception as exc:  # nothing may cross into Go
+                response = {"error": str(exc) or type(exc).__name__}
+            try:
+                raw = _ENCODER.encode(response).encode()
+            except (TypeError, ValueError) as exc:
+                raw = _ENCODER.encode({"error": f"result is not JSON: {exc}"}).encode()
+            buffer: int | None = libc.malloc(len(raw) + 1)  # Go frees it with C free
+            if buffer:
+                ctypes.memmove(buffer, raw, len(raw))
+                ctypes.memset(buffer + len(raw), 0, 1)
+            return buffer
+
+        callback = _callback_type()(dispatch)
+        self._callbacks.append(callback)  # alive as long as the handle
+        self._call(self._lib.OpaRegisterBuiltin, _cstr(name), arity, callback)
 
     def _call(self, fn: Any, *args: Any) -> dict[str, Any]:
         if not self._finalizer.alive:
@@ -208,10 +249,15 @@ class EmbeddedOpaEngine:
         self._readers: dict[tuple[str, str], bool] = {}  # can (policy, query) read data[key]?
         self._guards: dict[str, dict[str, RuleGuards] | None] = {}  # rule_guards by package
         self._local = threading.local()
+        self._builtins: dict[str, tuple[int, Callable[..., Any]]] = {}
+
+    def add_builtins(self, functions: Mapping[str, tuple[int, Callable[..., Any]]]) -> None:
+        """Custom Rego functions (name -> arity, Python function) for the next ``load``."""
+        self._builtins.update(functions)
 
     def load(self, modules: Mapping[str, str], data: Mapping[str, Any]) -> None:
         self.close()
-        self._handle = self._compiled(dict(modules), dict(data))
+        self._handle = self._compiled(dict(modules), dict(data), self._builtins)
         self._modules, self._data, self._readers = dict(modules), dict(data), {}
         self._guards = {}
 
@@ -293,6 +339,17 @@ class EmbeddedOpaEngine:
         handle = self._require()
         return rule_guards([self._parse(handle, p, s) for p, s in self._modules.items()], package)
 
+    def parse_module(self, path: str, source: str) -> Any:
+        """OPA's AST of a module (``rego.parse_module``), for checks of the policies' text."""
+        handle = self._handle or self._compiled({}, {})
+        try:
+            return self._parse(handle, path, source)
+        except BridgeError as exc:
+            raise policy_error(exc.message, "parse") from None
+        finally:
+            if handle is not self._handle:
+                handle.close()
+
     def last_prints(self) -> list[tuple[str, str]]:
         """``(file:line, text)`` of each ``print()`` in this thread's last ``evaluate``."""
         return list(getattr(self._local, "prints", []))
@@ -301,7 +358,11 @@ class EmbeddedOpaEngine:
         handle = self._require()
         tests = select_tests(self._discover(handle), packages)
         renamed = rename_duplicates(self._modules, tests)
-        runner = handle if renamed == self._modules else self._compiled(renamed, self._data)
+        runner = (
+            handle
+            if renamed == self._modules
+            else self._compiled(renamed, self._data, self._builtins)
+        )
         try:
             return _run_tests(runner, tests)
         finally:
@@ -355,9 +416,15 @@ class EmbeddedOpaEngine:
         return envelope["result"][0]["bindings"][VALUE_VAR]
 
     @staticmethod
-    def _compiled(modules: dict[str, str], data: dict[str, Any]) -> OpaHandle:
+    def _compiled(
+        modules: dict[str, str],
+        data: dict[str, Any],
+        builtins: Mapping[str, tuple[int, Callable[..., Any]]] | None = None,
+    ) -> OpaHandle:
         handle = OpaHandle()
         try:
+            for name, (arity, fn) in (builtins or {}).items():
+                handle.register_builtin(name, arity, fn)
             for path, source in modules.items():
                 try:
                     handle.add_policy(path, source)

@@ -10,7 +10,10 @@
     3 tests, 1 passed, 1 warning, 1 failure, 0 exceptions
 
 A result with ``_loc`` is annotated twice: at its location, and on the input
-file with ``(ORIGINATING FROM <file> L<line>)``.  Unlike conftest we escape
+file with ``(ORIGINATING FROM <file> L<line>)``.  A result whose ``source`` the
+gate knows (the cluster file line or the overlay file a user edits, not a render
+path that is not in the repo) is annotated once, there.  A structured finding's
+rule id is the annotation's ``title``.  Unlike conftest we escape
 ``%``, CR and LF (and ``:`` and ``,`` in properties) as GitHub requires, so a
 multi-line message stays one annotation.
 """
@@ -44,14 +47,20 @@ def _prop(text: str) -> str:
 
 
 def _annotate(level: str, filename: str, result: Result) -> list[str]:
+    title = f",title={_prop(result.rule_id)}" if result.rule_id else ""
+    if result.source is not None:
+        where = result.source
+        return [
+            f"::{level} file={_prop(where.file)},line={where.line or 1}{title}::{_data(result.msg)}"
+        ]
     lines = []
     message = result.msg
     if result.loc is not None:
         loc = result.loc
         line = str(loc.line) if loc.line else ""
-        lines.append(f"::{level} file={_prop(loc.file)},line={line}::{_data(message)}")
+        lines.append(f"::{level} file={_prop(loc.file)},line={line}{title}::{_data(message)}")
         message = f"(ORIGINATING FROM {loc.file} L{line}) {message}"
-    lines.append(f"::{level} file={_prop(filename)},line=1::{_data(message)}")
+    lines.append(f"::{level} file={_prop(filename)},line=1{title}::{_data(message)}")
     return lines
 
 

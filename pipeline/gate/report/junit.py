@@ -3,7 +3,8 @@
 Warnings and failures are failed test cases, successes passed ones, skipped
 ``verify`` tests skipped ones; exceptions are not emitted.  A test case is named
 ``<file> - <first line of the message>`` (just ``<file>`` for successes or with
-``hide_message``).  Unlike go-junit-report we write no hostname, timestamp or
+``hide_message``); a structured finding's rule id comes first:
+``<file> - deny_cidr - <first line>``.  Unlike go-junit-report we write no hostname, timestamp or
 duration, so the same results give the same bytes.
 """
 
@@ -56,11 +57,15 @@ def render(results: list[CheckResult], *, hide_message: bool = False) -> str:
             }
             suites[name] = ET.SubElement(root, "testsuite", attrs)
         suite = suites[name]
-        cases = [("fail", r.msg) for r in (*result.warnings, *result.failures)]
-        cases += [("skip", r.msg) for r in result.skipped]
-        cases += [("pass", "")] * result.successes
-        for outcome, message in cases:
-            _case(suite, _name(result.filename, message, hide_message), outcome, message)
+        cases = [("fail", r) for r in (*result.warnings, *result.failures)]
+        cases += [("skip", r) for r in result.skipped]
+        for outcome, found in cases:
+            filename = result.filename
+            if found.rule_id:
+                filename = f"{filename} - {found.rule_id}"
+            _case(suite, _name(filename, found.msg, hide_message), outcome, found.msg)
+        for _ in range(result.successes):
+            _case(suite, result.filename, "pass", "")
     for suite in suites.values():
         _count(suite, suite)
     _count(root, *suites.values())

@@ -1,9 +1,14 @@
-"""``-o sarif``: SARIF 2.1.0 with tool ``conftest`` (output/sarif.go).
+"""``-o sarif``: SARIF 2.1.0 in conftest's layout (output/sarif.go), tool ``netpack``.
 
 Rule ids are ``<ns>/deny`` (level error), ``<ns>/warn`` (warning), ``<ns>/allow``
 (exceptions, note), and ``<ns>/success`` or ``<ns>/skip`` (none) once for a file
-with no findings.  A result's location is its ``_loc`` if it has one, else the
-file.  ``exitCode`` is plain conftest's (1 on failures), whatever ``--fail-on-warn``.
+with no findings.  A structured finding (``{"msg", "rule", ...}``) is reported
+under its own ``rule`` id instead, with its ``help`` as the rule's ``helpUri``
+(netpack's rules point at their catalog, policies/README.md); its ``field``,
+``fix`` and ``setting`` go into the result's ``properties``.  A result's location
+is the file a user edits when the gate knows it (``Result.source``), else its
+``_loc``, else the file.
+``exitCode`` is plain conftest's (1 on failures), whatever ``--fail-on-warn``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from pipeline.gate.report.jsonfmt import go_json, sorted_keys
 from pipeline.model.results import CheckResult, Location, Result
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0-rtm.5.json"
-TOOL_URI = "https://github.com/open-policy-agent/conftest"
+TOOL = "netpack"
 DESCRIPTIONS = {
     "success": "Policy was satisfied successfully",
     "skip": "Policy check was skipped",
@@ -22,10 +27,16 @@ DESCRIPTIONS = {
     "warn": "Policy warning",
     "deny": "Policy violation",
 }
+_FINDING_KEYS = ("field", "fix", "setting")
 LEVELS = {"deny": "error", "warn": "warning", "allow": "note", "success": "none", "skip": "none"}
 
 
-def _location(filename: str, loc: Location | None) -> dict[str, Any]:
+def _location(filename: str, result: Result) -> dict[str, Any]:
+    loc = result.source or result.loc
+    return _physical(filename, loc)
+
+
+def _physical(filename: str, loc: Location | None) -> dict[str, Any]:
     physical: dict[str, Any] = {
         "artifactLocation": {"uri": loc.file if loc and loc.file else filename}
     }
@@ -50,7 +61,7 @@ def render(results: list[CheckResult]) -> str:
     out: list[dict[str, Any]] = []
 
     def add(namespace: str, kind: str, filename: str, result: Result) -> None:
-        rule_id = f"{namespace}/{kind}"
+        rule_id = result.rule_id or f"{namespace}/{kind}"
         if rule_id not in index:
             text = DESCRIPTIONS[kind]
             rule: dict[str, Any] = {
@@ -58,19 +69,24 @@ def render(results: list[CheckResult]) -> str:
                 "shortDescription": {"text": text},
                 "fullDescription": {"text": text},
             }
+            help_uri = result.metadata.get("help")
+            if result.rule_id and isinstance(help_uri, str) and help_uri:
+                rule["helpUri"] = help_uri
             if result.metadata:
                 rule["properties"] = sorted_keys(result.metadata)
             index[rule_id] = len(rules)
             rules.append(rule)
-        out.append(
-            {
-                "ruleId": rule_id,
-                "ruleIndex": index[rule_id],
-                "level": LEVELS[kind],
-                "message": {"text": result.msg},
-                "locations": [_location(filename, result.loc)],
-            }
-        )
+        found: dict[str, Any] = {
+            "ruleId": rule_id,
+            "ruleIndex": index[rule_id],
+            "level": LEVELS[kind],
+            "message": {"text": result.msg},
+            "locations": [_location(filename, result)],
+        }
+        if result.rule_id:
+            shown = {k: result.metadata[k] for k in _FINDING_KEYS if k in result.metadata}
+            found["properties"] = sorted_keys(shown)
+        out.append(found)
 
     for check in results:
         for kind, items in (
@@ -86,7 +102,7 @@ def render(results: list[CheckResult]) -> str:
             add(check.namespace, kind, check.filename, Result(text, {"description": text}))
     code, description = _exit(results)
     run = {
-        "tool": {"driver": {"informationUri": TOOL_URI, "name": "conftest", "rules": rules}},
+        "tool": {"driver": {"name": TOOL, "rules": rules}},
         "results": out,
         "invocations": [
             {"executionSuccessful": True, "exitCode": code, "exitCodeDescription": description}

@@ -8,13 +8,15 @@
 
     3 tests, 0 passed, 1 warning, 1 failure, 1 exception
 
+A structured finding ends in its rule id: ``... - main - <msg> [deny_cidr]``.
+
 Colours are on unless ``color=False``, even when stdout is no terminal (as in
 conftest): FAIL red, WARN yellow, EXCP cyan, the summary by its worst count.
 """
 
 from __future__ import annotations
 
-from pipeline.model.results import CheckResult
+from pipeline.model.results import CheckResult, Result
 
 RED, GREEN, YELLOW, CYAN = 31, 32, 33, 36
 
@@ -54,6 +56,11 @@ def _summary_color(results: list[CheckResult]) -> int:
     return RED if failed else YELLOW if warned else CYAN if excepted else GREEN
 
 
+def shown(result: Result) -> str:
+    """The message as a line shows it: a structured finding with its rule id."""
+    return f"{result.msg} [{result.rule_id}]" if result.rule_id else result.msg
+
+
 def render(
     results: list[CheckResult],
     *,
@@ -69,7 +76,7 @@ def render(
         if not suppress_exceptions:
             groups.append(("EXCP", CYAN, result.exceptions))
         for label, code, items in groups:
-            lines += [f"{paint(label, code, color)} {where} {item.msg}" for item in items]
+            lines += [f"{paint(label, code, color)} {where} {shown(item)}" for item in items]
     text = summary(results, show_skipped=show_skipped)
     lines += ["", paint(text, _summary_color(results), color)]
     return "\n".join(lines) + "\n"
