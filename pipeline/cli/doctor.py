@@ -24,11 +24,17 @@ def register(subparsers: argparse._SubParsersAction[Any], command: str | None = 
     p = subparsers.add_parser(
         "doctor",
         help="check a live cluster (or a snapshot of it) against its render",
-        description=__doc__,
+        description=__doc__.replace("``", ""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = p.add_argument
-    add("clusters", type=Path, nargs="*", metavar="CLUSTER_FILE")
+    add(
+        "clusters",
+        type=Path,
+        nargs="*",
+        metavar="CLUSTER_FILE",
+        help="cluster files to check (or --all)",
+    )
     add("--all", dest="all_clusters", action="store_true", help="every clusters/*.yaml of the pack")
     add(
         "--snapshot",
