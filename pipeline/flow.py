@@ -73,21 +73,15 @@ from pipeline.publish.commit import (
 from pipeline.publish.commit import publish as commit
 from pipeline.publish.git import object_id
 from pipeline.publish.incremental import (
-    file_digest,
     forget,
-    in_pack,
-    inputs_digest,
     shared_digest,
 )
-from pipeline.publish.index import DeployIndex
-from pipeline.publish.index import Entry as IndexEntry
 from pipeline.publish.layout import ControllerFiles, controller_files, manifest_files
 from pipeline.publish.provenance import (
     PolicySet,
     Source,
     provenance,
     read_source,
-    values_digest,
 )
 from pipeline.publish.repo import DeployError, Target, cache_home, open_target
 from pipeline.publish.shard import (
@@ -97,6 +91,7 @@ from pipeline.publish.shard import (
     stage_fleet,
     staged_fleet,
 )
+from pipeline.publish.unchanged import kept_by_digest, kept_by_index, refuse_twins, sources_of
 from pipeline.review.diff import diff_trees
 from pipeline.review.diff import exit_code as diff_exit_code
 from pipeline.review.format import format_json, format_markdown, format_text
@@ -428,23 +423,12 @@ def run_publish(options: PublishOptions, timings: dict[str, float] | None = None
     if options.stage is None:
         target = open_deploy_repo(options.deploy)
         index = published_index(target) if not options.full else None
-    # Unchanged since the last publish (not rendered): first what the index shows without
-    # parsing the file, then what the inputs digests of the files read show.
+    # Unchanged since the last publish, so not rendered (``publish.unchanged``).
     kept, found = kept_by_index(index, shared, files, data, source)
     to_read = [p for p in files if p not in found]
     clusters = read(to_read, options.selection.pack)
-    sources = {
-        c.name: (source.relative(path), file_digest(data[path]))
-        for path, c in zip(to_read, clusters, strict=True)
-        if in_pack(c)
-    }
-    for cluster in clusters:
-        if cluster.name in kept:
-            raise InputError(
-                f"cluster name {cluster.name!r} is used by {kept[cluster.name].file} too",
-                file=cluster.file,
-                operation="read",
-            )
+    sources = sources_of(to_read, clusters, data, source)
+    refuse_twins(clusters, kept)
     published: dict[str, str] | None = None
     if target is not None:
         names = set(kept) | {c.name for c in clusters}
@@ -453,7 +437,7 @@ def run_publish(options: PublishOptions, timings: dict[str, float] | None = None
         check_controllers(options.deploy, target, names)
     if target is not None and not options.full:
         published = index.inputs() if index else published_digests(target)
-        kept.update(unchanged(clusters, published, policy, sources))
+        kept.update(kept_by_digest(clusters, published, policy, sources))
     timings["read"] = time.perf_counter() - start
     todo = [c for c in clusters if c.name not in kept]
     fleet, code = _render_publish(options, todo, settings, policy, source, timings)
@@ -611,44 +595,6 @@ def report_gate(results: list[CheckResult], report: Report, stream: TextIO) -> i
 def open_deploy_repo(deploy: DeployOptions) -> Target:
     """The deploy repo, checked without changing it (``publish.repo.open_target``)."""
     return open_target(deploy.repo, deploy.branch, push=deploy.push, cache_home=cache_home())
-
-
-def kept_by_index(
-    index: DeployIndex | None,
-    shared: str,
-    files: Sequence[Path],
-    data: Mapping[Path, bytes],
-    source: Source,
-) -> tuple[dict[str, IndexEntry], set[Path]]:
-    """The clusters the deploy index says are unchanged, and their files: same shared
-    inputs, a file with the sha256 recorded for it (``publish.index``)."""
-    kept: dict[str, IndexEntry] = {}
-    paths: set[Path] = set()
-    if index is None or index.shared != shared:
-        return kept, paths
-    by_file = index.by_file()
-    for path in files:
-        hit = by_file.get(source.relative(path))
-        if hit is not None and hit[1].file_digest == file_digest(data[path]):
-            kept[hit[0]] = hit[1]
-            paths.add(path)
-    return kept, paths
-
-
-def unchanged(
-    clusters: Sequence[Cluster],
-    published: Mapping[str, str],
-    policy: PolicySet,
-    sources: Mapping[str, tuple[str, str]],
-) -> dict[str, IndexEntry]:
-    """Clusters whose inputs digest equals the one published: no need to render them."""
-    kept = {}
-    for c in clusters:
-        digest = inputs_digest(c, values_digest(c), policy.digest)
-        if published.get(c.name) == digest:
-            file, sha = sources.get(c.name, (None, None))
-            kept[c.name] = IndexEntry(digest, file, sha)
-    return kept
 
 
 def check_controllers(deploy: DeployOptions, target: Target, names: set[str]) -> None:
