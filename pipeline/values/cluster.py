@@ -34,6 +34,7 @@ from pipeline.values.pack import read_values
 from pipeline.yamlio import read_documents
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_CLOUD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 _K8S_VERSION = re.compile(r"^1\.[0-9]{1,3}$")
 
 
@@ -55,6 +56,11 @@ def read_cluster(path: Path, pack: Path, display_path: str | None = None) -> Clu
         raise reader.fail("name", f"{name!r} is not a DNS label (lower-case letters, digits, '-')")
     cloud = reader.string(top.get("cloud"), "cloud", required=True)
     assert cloud is not None
+    if not _CLOUD.fullmatch(cloud):
+        # checked before it names a directory: "../base" or "aws/." would load another one
+        raise reader.fail(
+            "cloud", f"{cloud!r} is not a plain cloud name (letters, digits, '-', '_'; no path)"
+        )
     overlay = _overlay(reader, top.get("overlay"), cloud, pack, path.parent)
     k8s = reader.mapping(top.get("kubernetes"), "kubernetes", _K8S)
     version = reader.string(k8s.get("version"), "kubernetes.version", required=True)
@@ -121,8 +127,10 @@ def unique_names(clusters: Sequence[Cluster]) -> None:
     for cluster in clusters:
         first = seen.setdefault(cluster.name, cluster.file)
         if first != cluster.file:
-            raise UsageError(
-                f"cluster name {cluster.name!r} is used by both {first} and {cluster.file}"
+            raise ValuesError(
+                f"cluster name {cluster.name!r} is used by {first} too",
+                file=cluster.file,
+                operation="name",
             )
 
 

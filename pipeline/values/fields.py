@@ -15,6 +15,7 @@ from typing import Any
 from pipeline.errors import ValuesError
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class FieldReader:
@@ -59,7 +60,12 @@ class FieldReader:
     def integer(self, raw: object, key: str, low: int, high: int) -> int | None:
         if raw is None or raw == "":
             return None
-        if isinstance(raw, str) and raw.isdigit():
+        if isinstance(raw, str):
+            # ASCII digits only: str.isdigit() and int() also take "²" and "١٤٥٠"
+            if not _DIGITS.fullmatch(raw):
+                raise self.fail(key, f"{raw!r} is not a whole number (digits 0-9)")
+            if len(raw) > 18:  # int() of 4,300+ digits raises; no range here is that wide
+                raise self.fail(key, f"{raw[:20]}... is outside {low}-{high}")
             raw = int(raw)
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise self.fail(key, f"must be a whole number, not {_kind(raw)}")
