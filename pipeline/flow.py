@@ -39,6 +39,7 @@ from pipeline.gate.results import Tally, exit_code
 from pipeline.kustomize.builds import Builds, build_cluster, cluster_kustomization
 from pipeline.kustomize.output import Staging, dump, file_names, ordered
 from pipeline.kustomize.patch import Patch
+from pipeline.limits import MAX_OBJECT_BYTES, size
 from pipeline.memo import Memo
 from pipeline.model.cluster import Cluster
 from pipeline.model.resource import Body, Resource
@@ -152,6 +153,15 @@ def serialise(found: ResourceList, memo: Memo | None = None) -> ResourceList:
     files = tuple(
         File(name, *memo.get("blob", r.body, _blob)) for name, r in zip(names, items, strict=True)
     )
+    for file, res in zip(files, items, strict=True):
+        if len(file.data) > MAX_OBJECT_BYTES:
+            raise InputError(
+                f"renders {size(len(file.data))}, over the API server's"
+                f" {size(MAX_OBJECT_BYTES)} limit for one object (etcd's request size)",
+                file=found.cluster.file,
+                operation="render",
+                resource=str(res.id),
+            )
     return replace(found, files=files)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipeline.errors import ValuesError
+from pipeline.limits import MAX_VALUE_BYTES, size
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DIGITS = re.compile(r"[0-9]+")
@@ -49,6 +50,12 @@ class FieldReader:
             return None
         if not isinstance(raw, str):
             raise self.fail(key, f"must be a string, not {_kind(raw)}")
+        if len(raw) > MAX_VALUE_BYTES // 4 and len(raw.encode()) > MAX_VALUE_BYTES:
+            raise self.fail(
+                key,
+                f"is {len(raw.encode())} bytes long; a value may hold at most"
+                f" {MAX_VALUE_BYTES} ({size(MAX_VALUE_BYTES)})",
+            )
         return raw
 
     def choice(self, raw: object, key: str, choices: tuple[str, ...]) -> str | None:

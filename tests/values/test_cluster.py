@@ -197,6 +197,14 @@ BAD = [
         "c1.yaml cloud: unknown cloud 'mars': no {root}/overlays/mars/kustomization.yaml (known: aws, azure, baremetal, gcp, openstack, vmware)",
     ),
     (
+        VALUES + "    ipAutodetectionMethod: interface=" + "e" * 4096 + "\n",
+        "c1.yaml values.calico.ipAutodetectionMethod: is 4106 bytes long; a value may hold at most 4096 (4 KiB)",
+    ),
+    (
+        VALUES + "    env: {calicoNode: {FELIX_X: '" + "\u00e9" * 2100 + "'}}\n",
+        "c1.yaml values.calico.env.calicoNode.FELIX_X: is 4200 bytes long; a value may hold at most 4096 (4 KiB)",
+    ),
+    (
         GOOD.replace("cloud: aws", "cloud: ../base"),
         "c1.yaml cloud: '../base' is not a plain cloud name (letters, digits, '-', '_'; no path)",
     ),
