@@ -177,10 +177,6 @@ BAD = [
         "c1.yaml values.calico.env.calicoKubeControllers.CALICO_IPV4POOL_NAT_OUTGOING: the IP pool is set by calicoNetworkCIDR, blockSize and encapsulationType/encapsulationMode, not by env",
     ),
     (
-        VALUES + "    env: {calicoNode: {NO_DEFAULT_POOLS: 'true'}}\n",
-        "c1.yaml values.calico.env.calicoNode.NO_DEFAULT_POOLS: the IP pool is set by calicoNetworkCIDR, blockSize and encapsulationType/encapsulationMode, not by env",
-    ),
-    (
         VALUES + "    env: {calicoNode: {ETCD_KEY: '-----BEGIN PRIVATE KEY-----'}}\n",
         "c1.yaml values.calico.env.calicoNode.ETCD_KEY: is a datastore connection or credential setting, which the datastore component sets (datastore: kubernetes|etcd); key material belongs in the calico-etcd-secrets Secret, delivered outside Git",
     ),
