@@ -17,6 +17,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from pipeline.cli.arguments import add_policy_timeout
 from pipeline.errors import InputError, UsageError
 from pipeline.gate import report
 from pipeline.gate.engines.choose import ENGINE_NAMES
@@ -92,6 +93,7 @@ def register(subparsers: argparse._SubParsersAction[Any], command: str | None = 
     add("--no-fail", action="store_true", help="exit 0 even when policies fail")
     add("--suppress-exceptions", action="store_true", help="stdout: leave out EXCP lines")
     add("--github-hide-passed", action="store_true", help="github: leave out clean files")
+    add_policy_timeout(test, "the evaluation of all the files")
     test.set_defaults(func=run_test)
 
     verify = subparsers.add_parser(
@@ -129,6 +131,7 @@ def _emit(text: str, code: int, quiet: bool) -> int:
 
 def run_test(args: argparse.Namespace) -> int:
     from pipeline.gate import semantics as conftest
+    from pipeline.gate.deadline import PolicyTimeout, evaluate_within, rule_files
     from pipeline.gate.inputs import read_inputs
     from pipeline.gate.results import exit_code
 
@@ -136,6 +139,7 @@ def run_test(args: argparse.Namespace) -> int:
     if not documents:
         raise InputError("no files found", operation="read " + " ".join(args.files))
     engine = open_engine(args.engine, args.opa_url)
+    stuck = False
     try:
         policies = _policies(args, include_tests=True)
         # *_test.rego modules still count (namespaces, rules), but the engine does not get
@@ -145,9 +149,20 @@ def run_test(args: argparse.Namespace) -> int:
         chosen = conftest.namespaces(
             policies, args.namespace or ["main"], all_namespaces=args.all_namespaces
         )
-        results = conftest.check(engine, documents, chosen, combine=args.combine)
+        results = evaluate_within(
+            args.policy_timeout,
+            engine,
+            chosen,
+            lambda namespaces: conftest.check(engine, documents, namespaces, combine=args.combine),
+            rule_files(policies),
+            f"{len(documents)} file(s)",
+        )
+    except PolicyTimeout:
+        stuck = True  # not closed: the timed-out evaluation may still be inside the engine
+        raise
     finally:
-        engine.close()
+        if not stuck:
+            engine.close()
     code = 0 if args.no_fail else exit_code(results, fail_on_warn=args.fail_on_warn)
     text = report.render(
         results,
