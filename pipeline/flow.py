@@ -63,6 +63,7 @@ from pipeline.publish.incremental import inputs_digest
 from pipeline.publish.layout import manifest_files
 from pipeline.publish.provenance import PolicySet, provenance, read_source, values_digest
 from pipeline.publish.repo import DeployError, Target, cache_home, open_target
+from pipeline.publish.repo import release as release_deploy_repos
 from pipeline.publish.shard import (
     parse_shard,
     select_changed,
@@ -366,8 +367,15 @@ def run_render(options: RenderOptions) -> int:
 def run_publish(options: PublishOptions, timings: dict[str, float] | None = None) -> int:
     """``netpack publish``: stages 1-9.  Nothing is written unless the whole fleet passed
     the gate and every render has resources; no commit when nothing changed.
-    ``timings`` receives seconds per phase (read, render_gate, commit, report)."""
-    timings = {} if timings is None else timings
+    ``timings`` receives seconds per phase (read, render_gate, commit, report).
+    A local deploy repo is held for the whole run (``publish.repo.claim``)."""
+    try:
+        return _run_publish(options, {} if timings is None else timings)
+    finally:
+        release_deploy_repos()
+
+
+def _run_publish(options: PublishOptions, timings: dict[str, float]) -> int:
     start = time.perf_counter()
     if options.from_stage:  # the shards were rendered and gated already
         fleet = staged_fleet(options.from_stage, applicationset=options.deploy.applicationset)
@@ -513,7 +521,9 @@ def report_gate(results: list[CheckResult], report: Report, stream: TextIO) -> i
 
 def open_deploy_repo(deploy: DeployOptions) -> Target:
     """The deploy repo, checked without changing it (``publish.repo.open_target``)."""
-    return open_target(deploy.repo, deploy.branch, push=deploy.push, cache_home=cache_home())
+    return open_target(
+        deploy.repo, deploy.branch, push=deploy.push, cache_home=cache_home(), claim_it=True
+    )
 
 
 def unchanged(

@@ -1,7 +1,7 @@
 """Incremental publishing: one digest of everything a cluster's output depends on.
 
 The digest covers the pack's ``base/`` and ``overlays/`` trees (and the
-cluster's own overlay when it lives elsewhere), the cluster's values and
+cluster's own overlay when it lives elsewhere), the cluster's cloud and overlay, its values and
 Kubernetes fields, the policy set, and netpack itself (its version, the source
 of the ``pipeline`` package, and the schema package's version).  ``publish``
 keeps it in each cluster's provenance and skips clusters whose digest matches,
@@ -13,6 +13,7 @@ wrong deploy repo.
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -57,6 +58,9 @@ def inputs_digest(
         outputs,
     ]
     overlay = cluster.overlay.resolve()
+    # which overlay, and the cloud the gate judges by: moving a cluster to another
+    # cloud changes neither the trees nor the values
+    parts += [cluster.cloud, os.path.relpath(overlay, pack)]  # relative: the pack may move
     if pack / "overlays" not in overlay.parents:
         parts.append(tree_digest(overlay))
     return "sha256:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
