@@ -137,8 +137,9 @@ _PROBE_SECONDS = 30.0  # at most this long for the probes in all
 
 
 def _still_running(calls: Sequence[tuple[str, Call[object]]]) -> list[str]:
-    """The probes still running once none has finished for ``_QUIET_SECONDS`` (on a busy
-    machine the quick ones finish late, but they keep finishing)."""
+    """The probes still running once none has finished for ``_QUIET_SECONDS``, or for
+    twice as long as the last one to finish took (on a busy machine the quick ones
+    finish late, but they keep finishing); ``_PROBE_SECONDS`` at most."""
     start = last = time.monotonic()
     done = 0
     while time.monotonic() - start < _PROBE_SECONDS:
@@ -147,8 +148,8 @@ def _still_running(calls: Sequence[tuple[str, Call[object]]]) -> list[str]:
             break
         if len(calls) - len(pending) > done:
             done, last = len(calls) - len(pending), time.monotonic()
-        elif time.monotonic() - last >= _QUIET_SECONDS:
-            break
+        elif time.monotonic() - last >= max(_QUIET_SECONDS, 2 * (last - start)):
+            break  # a busy machine: the quick ones took long, so wait as long again
         with contextlib.suppress(TimedOut, PolicyError):
             pending[0].result(0.1)
     return [query for query, call in calls if not call.done()]
