@@ -288,6 +288,15 @@ CASES = [
         subprocess=True,
     ),
     Case(
+        "timeout-render-regopy",
+        "15.7",
+        (*RENDER, "--policy-timeout", "1", "--engine", "regopy"),
+        3,
+        r"policies/slow\.rego .*evaluate data\.main: cluster c1: the policies did not finish within 1 s",
+        {"clusters/c1.yaml": GOOD, "policies/slow.rego": SLOW},
+        subprocess=True,
+    ),
+    Case(
         "timeout-zero",
         "15.7",
         (*RENDER, "--policy-timeout", "0"),
