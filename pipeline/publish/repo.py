@@ -211,6 +211,10 @@ def prepared(target: Target) -> Iterator[Git]:
             shutil.rmtree(target.repo, ignore_errors=True)  # our own cache, unusable
             target.repo.mkdir()
             git.run("init", "-q", "--bare", f"--object-format={target.algorithm}")
+        # Only netpack uses its cache, and holding the lock (its git children hold it
+        # too) this process is the only one here: any git lock file is a killed one's.
+        for lock in _stale_locks(target.repo):
+            (target.repo / lock).unlink(missing_ok=True)
         yield git
 
 

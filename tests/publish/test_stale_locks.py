@@ -186,3 +186,20 @@ def test_release_lets_another_process_claim(tmp_path: Path) -> None:
         [sys.executable, "-c", HOLDER, str(repo / ".git"), "0"], capture_output=True, timeout=30
     )
     assert proc.returncode == 0  # nobody holds the repo after a publish ended
+
+
+def test_a_cache_clones_stale_locks_are_removed(tmp_path: Path) -> None:
+    """The bare cache of a remote deploy repo is netpack's alone: a lock there is stale."""
+    pack = make_pack(tmp_path, ("aws-prod-1",))
+    remote = tmp_path / "remote.git"
+    sh(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    argv = ["--all", "--pack", str(pack), "--deploy-repo", remote.as_uri(), "--push", "--quiet"]
+    assert publish(*argv) == 0
+    (cache,) = (tmp_path / "home" / "cache" / "netpack" / "deploy").glob("*[0-9a-f]")
+    (cache / "packed-refs.lock").write_text("")
+    (cache / "refs" / "netpack" / "remote" / "main.lock").write_text("")
+    cluster = pack / "clusters" / "aws-prod-1.yaml"
+    cluster.write_text(cluster.read_text() + "    blockSize: 27\n")
+    assert publish(*argv) == 0
+    assert deploy_repo._stale_locks(cache) == []
+    assert sh(remote, "rev-list", "--count", "main") == "2"
