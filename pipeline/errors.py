@@ -19,6 +19,7 @@ EXIT_GATE = 1  # the gate found failures (conftest's meaning of 1)
 EXIT_USAGE = 2  # bad command line (argparse's own code)
 EXIT_INPUT = 3  # bad input: files, YAML, kustomizations, patches, values
 EXIT_INTERNAL = 4  # a bug in netpack: reported with a traceback
+EXIT_ENGINE = 5  # the policy engine failed (crashed, answered nonsense): not the input's fault
 EXIT_INTERRUPTED = 130
 
 

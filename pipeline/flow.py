@@ -47,6 +47,7 @@ from pipeline.gate.results import Tally, exit_code
 from pipeline.kustomize.builds import Builds, build_cluster, cluster_kustomization
 from pipeline.kustomize.output import Staging, dump, file_names, ordered
 from pipeline.kustomize.patch import Patch
+from pipeline.limits import MAX_OBJECT_BYTES, size
 from pipeline.memo import Memo
 from pipeline.model.cluster import Cluster
 from pipeline.model.resource import Body, Resource
@@ -84,6 +85,7 @@ from pipeline.publish.provenance import (
     read_source,
 )
 from pipeline.publish.repo import DeployError, Target, cache_home, open_target
+from pipeline.publish.repo import release as release_deploy_repos
 from pipeline.publish.shard import (
     parse_shard,
     select_changed,
@@ -193,6 +195,15 @@ def serialise(found: ResourceList, memo: Memo | None = None) -> ResourceList:
     files = tuple(
         File(name, *memo.get("blob", r.body, _blob)) for name, r in zip(names, items, strict=True)
     )
+    for file, res in zip(files, items, strict=True):
+        if len(file.data) > MAX_OBJECT_BYTES:
+            raise InputError(
+                f"renders {size(len(file.data))}, over the API server's"
+                f" {size(MAX_OBJECT_BYTES)} limit for one object (etcd's request size)",
+                file=found.cluster.file,
+                operation="render",
+                resource=str(res.id),
+            )
     return replace(found, files=files)
 
 
@@ -403,8 +414,15 @@ def run_render(options: RenderOptions) -> int:
 def run_publish(options: PublishOptions, timings: dict[str, float] | None = None) -> int:
     """``netpack publish``: stages 1-9.  Nothing is written unless the whole fleet passed
     the gate and every render has resources; no commit when nothing changed.
-    ``timings`` receives seconds per phase (read, render_gate, commit, report)."""
-    timings = {} if timings is None else timings
+    ``timings`` receives seconds per phase (read, render_gate, commit, report).
+    A local deploy repo is held for the whole run (``publish.repo.claim``)."""
+    try:
+        return _run_publish(options, {} if timings is None else timings)
+    finally:
+        release_deploy_repos()
+
+
+def _run_publish(options: PublishOptions, timings: dict[str, float]) -> int:
     start = time.perf_counter()
     forget()  # the pack's tree digests, as they are now
     if options.from_stage:  # the shards were rendered and gated already
@@ -594,7 +612,9 @@ def report_gate(results: list[CheckResult], report: Report, stream: TextIO) -> i
 
 def open_deploy_repo(deploy: DeployOptions) -> Target:
     """The deploy repo, checked without changing it (``publish.repo.open_target``)."""
-    return open_target(deploy.repo, deploy.branch, push=deploy.push, cache_home=cache_home())
+    return open_target(
+        deploy.repo, deploy.branch, push=deploy.push, cache_home=cache_home(), claim_it=True
+    )
 
 
 def check_controllers(deploy: DeployOptions, target: Target, names: set[str]) -> None:

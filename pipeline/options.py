@@ -29,6 +29,7 @@ class GateSettings:
     data: tuple[Path, ...] = ()
     engine: str | None = None
     opa_url: str | None = None
+    timeout: float | None = 60.0  # seconds for one cluster's policies (--policy-timeout)
 
     def resolved(self, pack: Path) -> GateSettings:
         """The settings with the pack's policies and data where none were given."""
@@ -37,12 +38,19 @@ class GateSettings:
             self.data or (pack / "policies" / "data",),
             self.engine,
             self.opa_url,
+            self.timeout,
         )
 
     def open(self) -> Gate:
         from pipeline.gate.check import Gate
 
-        return Gate.open(self.policies, self.data, engine=self.engine, opa_url=self.opa_url)
+        return Gate.open(
+            self.policies,
+            self.data,
+            engine=self.engine,
+            opa_url=self.opa_url,
+            timeout=self.timeout,
+        )
 
 
 @dataclass(frozen=True)

@@ -105,11 +105,16 @@ def fast_exit(code: int) -> NoReturn:
 
     Everything a normal exit does that anyone can observe still happens: the
     atexit handlers run (temporary directories, finalizers) and stdout and stderr
-    are flushed.  A process with other threads still running exits normally,
-    joining them.
+    are flushed.  A process with other non-daemon threads still running exits
+    normally, joining them; a daemon thread (a timed-out policy evaluation,
+    ``pipeline.gate.deadline``) ends with the process, as a daemon does.
     """
     threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
+    if threading is not None and any(
+        t.is_alive() and not t.daemon
+        for t in threading.enumerate()
+        if t is not threading.main_thread()
+    ):
         sys.exit(code)
     import atexit
     import contextlib

@@ -52,6 +52,7 @@ _deny_rules := {
 	"etcd_endpoints": deny_etcd_endpoints,
 	"etcd_secret_plaintext": deny_etcd_secret_plaintext,
 	"image_unpinned": deny_image_unpinned,
+	"key_material": deny_key_material,
 	"kube_controllers_replicas": deny_kube_controllers_replicas,
 	"kube_controllers_strategy": deny_kube_controllers_strategy,
 	"mtu": deny_mtu,

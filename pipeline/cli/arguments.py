@@ -48,6 +48,7 @@ def add_gate(parser: argparse.ArgumentParser) -> None:
     )
     add("--engine", choices=ENGINE_NAMES, help="Rego engine (default: embedded OPA)")
     add("--opa-url", metavar="URL", help="OPA server for --engine opa-server")
+    add_policy_timeout(parser, "one cluster's policy evaluation")
     add(
         "--format",
         choices=FORMATS,
@@ -74,10 +75,30 @@ def add_gate(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_policy_timeout(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--policy-timeout SECONDS`` (default 60): past it the gate fails closed, exit 3."""
+    from pipeline.gate.deadline import DEFAULT_SECONDS, parse_seconds
+
+    parser.add_argument(
+        "--policy-timeout",
+        type=parse_seconds,
+        default=DEFAULT_SECONDS,
+        metavar="SECONDS",
+        help=f"time {what} may take (default: {DEFAULT_SECONDS:g}); past it the gate"
+        " fails closed, naming the rule (exit 3)",
+    )
+
+
 def gate_settings(args: argparse.Namespace) -> GateSettings:
     from pipeline.options import GateSettings
 
-    return GateSettings(tuple(args.policy or ()), tuple(args.data or ()), args.engine, args.opa_url)
+    return GateSettings(
+        tuple(args.policy or ()),
+        tuple(args.data or ()),
+        args.engine,
+        args.opa_url,
+        args.policy_timeout,
+    )
 
 
 def report(args: argparse.Namespace) -> Report:

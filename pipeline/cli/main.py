@@ -2,8 +2,9 @@
 
 Exit codes (README.md lists them): 0 success; 1 the gate found failures;
 2 bad command line; 3 bad input (files, YAML, kustomizations, patches,
-values) or a policy-engine failure; 4 an internal error (a bug: the traceback
-goes to a log file); 130 interrupted.
+values) or policies that cannot be evaluated; 4 an internal error (a bug: the
+traceback goes to a log file); 5 the policy engine itself failed (a crash, an
+answer that is not OPA's); 130 interrupted.
 
 Each command lives in its own module, which parses its arguments into a
 ``pipeline.options`` record and calls ``pipeline.flow``.  Only the module of the

@@ -17,6 +17,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from pipeline.cli.arguments import add_policy_timeout
 from pipeline.errors import InputError, UsageError
 from pipeline.gate import report
 from pipeline.gate.engines.choose import ENGINE_NAMES
@@ -131,6 +132,7 @@ def register(subparsers: argparse._SubParsersAction[Any], command: str | None = 
         metavar="REGEX",
         help="skip files found in directories whose path matches this regular expression",
     )
+    add_policy_timeout(test, "the evaluation of all the files")
     test.set_defaults(func=run_test)
 
     parse = subparsers.add_parser(
@@ -203,6 +205,7 @@ def _emit(text: str, code: int, quiet: bool) -> int:
 
 def run_test(args: argparse.Namespace) -> int:
     from pipeline.gate import semantics as conftest
+    from pipeline.gate.deadline import PolicyTimeout, evaluate_within, rule_files
     from pipeline.gate.inputs import INPUT_SUFFIXES, read_inputs
     from pipeline.gate.results import exit_code
 
@@ -212,6 +215,7 @@ def run_test(args: argparse.Namespace) -> int:
     if not documents:
         raise InputError("no files found", operation="read " + " ".join(args.files))
     engine = open_engine(args.engine, args.opa_url)
+    stuck = False
     try:
         policies = _policies(args, include_tests=True)
         # *_test.rego modules still count (namespaces, rules), but the engine does not get
@@ -221,9 +225,20 @@ def run_test(args: argparse.Namespace) -> int:
         chosen = conftest.namespaces(
             policies, args.namespace or ["main"], all_namespaces=args.all_namespaces
         )
-        results = conftest.check(engine, documents, chosen, combine=args.combine)
+        results = evaluate_within(
+            args.policy_timeout,
+            engine,
+            chosen,
+            lambda namespaces: conftest.check(engine, documents, namespaces, combine=args.combine),
+            rule_files(policies),
+            f"{len(documents)} file(s)",
+        )
+    except PolicyTimeout:
+        stuck = True  # not closed: the timed-out evaluation may still be inside the engine
+        raise
     finally:
-        engine.close()
+        if not stuck:
+            engine.close()
     code = 0 if args.no_fail else exit_code(results, fail_on_warn=args.fail_on_warn)
     text = report.render(
         results,

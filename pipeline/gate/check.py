@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pipeline.gate import semantics as conftest
+from pipeline.gate.deadline import DEFAULT_SECONDS, PolicyTimeout, evaluate_within, rule_files
 from pipeline.gate.engines.choose import default_engine_name, make_engine
 from pipeline.gate.engines.common import reads_data
-from pipeline.gate.engines.protocol import Engine
-from pipeline.gate.policies import check_problematic_if, load_policies
+from pipeline.gate.engines.protocol import Engine, PolicyError
+from pipeline.gate.policies import Policies, check_problematic_if, load_policies
 from pipeline.gate.schema.validate import validate_resources
 from pipeline.gate.sources import Sources
 from pipeline.kustomize.output import file_names, ordered
@@ -51,6 +52,27 @@ def _from_input(ctx: dict[str, Any]) -> dict[str, Any]:
     return {**ctx, "calico_config_from": "input"} if "calico_config" in ctx else ctx
 
 
+GATE_NAMESPACES = ("main",)
+
+
+def can_deny(loaded: Policies, paths: Sequence[Path]) -> list[conftest.Namespace]:
+    """The namespaces the gate queries; a ``PolicyError`` when no rule there can deny.
+
+    A set of only ``_test.rego`` files and helpers, or one whose packages all moved
+    away from ``main``, would pass every render: refused, as an empty directory is.
+    """
+    chosen = conftest.namespaces(loaded, GATE_NAMESPACES)
+    if not any(conftest.FAILURE.fullmatch(r) for ns in chosen for r in ns.rules):
+        packages = ", ".join(loaded.packages) or "none"
+        raise PolicyError(
+            f"no deny or violation rule in package {', '.join(GATE_NAMESPACES)} (the package"
+            f" the gate queries; loaded: {packages}): this policy set can deny nothing",
+            file=" ".join(str(p) for p in paths),
+            operation="load policies",
+        )
+    return chosen
+
+
 @dataclass
 class Gate:
     """A loaded policy set and engine; ``check`` may run for many clusters."""
@@ -58,6 +80,9 @@ class Gate:
     engine: Engine
     namespaces: list[conftest.Namespace]
     file_blind: bool = False  # no policy reads data.conftest: batch a cluster's files
+    timeout: float | None = DEFAULT_SECONDS  # one cluster's policy evaluation
+    rule_files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # data.ns.rule -> files
+    stuck: bool = False  # an evaluation timed out: its thread may still be in the engine
 
     @classmethod
     def open(
@@ -67,12 +92,15 @@ class Gate:
         *,
         engine: str | None = None,
         opa_url: str | None = None,
+        timeout: float | None = DEFAULT_SECONDS,
     ) -> Gate:
-        """Load the policies (without ``_test.rego``) and data into a new engine."""
+        """Load the policies (without ``_test.rego``) and data into a new engine;
+        ``timeout``: seconds one cluster's policy evaluation may take (``None``: no limit)."""
         loaded = load_policies(
             [str(p) for p in policies], [str(d) for d in data], include_tests=False
         )
         check_problematic_if(loaded)
+        can_deny(loaded, policies)  # before an engine starts
         instance = make_engine(engine or default_engine_name(), opa_url=opa_url)
         try:
             instance.load(loaded.without_tests(), loaded.data)
@@ -80,7 +108,7 @@ class Gate:
             instance.close()
             raise
         blind = not reads_data(loaded.without_tests().values(), "conftest")
-        return cls(instance, conftest.namespaces(loaded, ["main"]), blind)
+        return cls(instance, can_deny(loaded, policies), blind, timeout, rule_files(loaded))
 
     def check(
         self,
@@ -109,13 +137,30 @@ class Gate:
         )
         checked = time.perf_counter()
         documents = [(n, [r.body]) for n, r in zip(names, items, strict=True)]
-        results = schema + conftest.check(
-            self.engine,
-            documents,
-            self.namespaces,
-            data={"netpack": _from_input(ctx)},
-            file_blind=self.file_blind,
-        )
+
+        def evaluate(namespaces: list[conftest.Namespace]) -> list[CheckResult]:
+            return conftest.check(
+                self.engine,
+                documents,
+                namespaces,
+                data={"netpack": _from_input(ctx)},
+                file_blind=self.file_blind,
+            )
+
+        if self.stuck:
+            raise PolicyError("an earlier evaluation timed out", operation="evaluate")
+        try:
+            results = schema + evaluate_within(
+                self.timeout,
+                self.engine,
+                self.namespaces,
+                evaluate,
+                self.rule_files,
+                f"cluster {name}",
+            )
+        except PolicyTimeout:
+            self.stuck = True
+            raise
         if seconds is not None:
             seconds["schemas"] = checked - start
             seconds["policies"] = time.perf_counter() - checked
@@ -123,7 +168,8 @@ class Gate:
         return _attached(results, dict(zip(names, items, strict=True)), sources)
 
     def close(self) -> None:
-        self.engine.close()
+        if not self.stuck:  # else a thread may still be inside it: the process ends soon
+            self.engine.close()
 
 
 def _attached(

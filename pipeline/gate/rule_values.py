@@ -15,13 +15,14 @@ module asks the engine for them in as few calls as it allows:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipeline.gate.engines.common import evaluate_many
 from pipeline.gate.engines.guards import DocumentFilter, Plan, RuleGuards
-from pipeline.gate.engines.protocol import Engine, PolicyError
+from pipeline.gate.engines.protocol import Engine, EngineError, PolicyError
 
 Values = dict[str, Any]  # rule name -> value, for one document
 
@@ -103,11 +104,19 @@ def _evaluate_groups(
 
 
 def _defined(found: list[Any]) -> Values:
-    """The defined rules of a ``rules_query`` result."""
-    value = found[0] if found else None
-    if not isinstance(value, dict):
-        return {}
-    return {rule: v[0] for rule, v in value.items() if isinstance(v, list) and v}
+    """The defined rules of a ``rules_query`` result.
+
+    The term is an object of lists, so it is always defined: any other answer
+    is the engine's fault (a broken OPA server), never "no rule fired".
+    """
+    value = found[0] if isinstance(found, list) and len(found) == 1 else None
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise EngineError(
+            f"the engine answered {json.dumps(found)[:80]} for the rules' values,"
+            " where an object of lists is the only answer; not evaluated",
+            operation="read rule values",
+        )
+    return {rule: v[0] for rule, v in value.items() if v}
 
 
 def _document_filter(

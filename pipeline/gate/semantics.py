@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from pipeline.errors import UsageError
 from pipeline.gate import rule_values
-from pipeline.gate.engines.protocol import Engine, PolicyError, TestOutcome
+from pipeline.gate.engines.protocol import Engine, EngineError, PolicyError, TestOutcome
 from pipeline.gate.policies import RULE_NAME, Policies
 from pipeline.model.results import CheckResult, Location, Result
 
@@ -281,7 +281,7 @@ def _values(
     try:
         return rule_values.document_values(engine, ns.name, _asked(ns), document, extra)
     except PolicyError as err:
-        raise PolicyError(
+        raise type(err)(  # keeps an EngineError an EngineError
             str(err), file=filename, operation=f"evaluate data.{ns.name}", resource=index
         ) from None
 
@@ -350,7 +350,7 @@ def check(
                         outcome = document_outcome(ns, values)
                     add_outcome(ns, outcome, result)
                 except PolicyError as err:
-                    raise PolicyError(
+                    raise type(err)(  # keeps an EngineError an EngineError
                         err.message, file=filename, operation=err.operation, resource=where
                     ) from None
             results.append(result)
@@ -362,6 +362,16 @@ def verify_results(outcomes: Iterable[TestOutcome]) -> list[CheckResult]:
     results = []
     for test in sorted(outcomes, key=lambda t: (t.file, t.package, t.name)):
         query = f"data.{test.package}.{test.name}"
+        if test.status == "error" and test.crashed:
+            # rego-cpp 1.5.2 segfaults when a test's `with input as` reaches a rule that
+            # calls a function or builtin (policies/README.md, "Engine portability")
+            raise EngineError(
+                f"{test.message}: the engine failed, not the test; rego-cpp 1.5.2 crashes"
+                " when `with input as` reaches a rule that calls a function or builtin,"
+                " so run the tests on real OPA (--engine opa)",
+                file=test.file,
+                operation=f"run test {query}",
+            )
         if test.status == "error":
             raise PolicyError(
                 test.message or "error", file=test.file, operation=f"run test {query}"

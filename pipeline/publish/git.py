@@ -49,6 +49,11 @@ _PINNED = {
 }
 _STDERR_LIMIT = 600
 
+# Descriptors of the locks netpack holds on a deploy repo (``publish.repo.claim``): every
+# git child inherits them, so a lock stays held until the last git of a killed
+# publisher has exited, not only until the publisher itself has.
+HELD_LOCKS: set[int] = set()
+
 
 class GitError(NetpackError):
     """A git command failed; ``str()`` shows the command, exit code and stderr on one line."""
@@ -120,6 +125,7 @@ class Git:
                 capture_output=True,
                 env=environment({**self.env, **env}, network=network),
                 check=False,
+                pass_fds=tuple(HELD_LOCKS),
             )
         except OSError as err:  # no git at all, or the directory vanished
             raise GitError(self.directory, args, 127, str(err).encode()) from None
@@ -139,6 +145,7 @@ class Git:
                     stdout=out,
                     stderr=err,
                     env=environment(self.env),
+                    pass_fds=tuple(HELD_LOCKS),
                 )
             except OSError as exc:  # no git at all, or the directory vanished
                 raise GitError(self.directory, args, 127, str(exc).encode()) from None

@@ -1,7 +1,7 @@
 """Incremental publishing: one digest of everything a cluster's output depends on.
 
 The digest covers the pack's ``base/`` and ``overlays/`` trees (and the
-cluster's own overlay when it lives elsewhere), the cluster's values and
+cluster's own overlay when it lives elsewhere), the cluster's cloud and overlay, its values and
 Kubernetes fields, the policy set, and netpack itself (its version, the source
 of the ``pipeline`` package, and the schema package's version); never the flags
 that choose the Argo CD / Flux files, which are fleet-level.  ``publish``
@@ -14,6 +14,7 @@ wrong deploy repo.
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -72,6 +73,9 @@ def inputs_digest(cluster: Cluster, values_digest: str, policy_digest: str) -> s
         code_digest(),
     ]
     overlay = resolved(cluster.overlay)
+    # which overlay, and the cloud the gate judges by: moving a cluster to another
+    # cloud changes neither the trees nor the values
+    parts += [cluster.cloud, os.path.relpath(overlay, pack)]  # relative: the pack may move
     if pack / "overlays" not in overlay.parents:
         parts.append(tree_digest(overlay))
     return "sha256:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()

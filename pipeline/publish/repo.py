@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,8 +72,11 @@ def is_url(spec: str) -> bool:
     return bool(colon) and "/" not in head and len(head) > 1 and not Path(spec).exists()
 
 
-def open_target(spec: str, branch: str, *, push: bool, cache_home: Path) -> Target:
-    """Check the deploy repo without changing it; a ``DeployError`` says what is wrong."""
+def open_target(
+    spec: str, branch: str, *, push: bool, cache_home: Path, claim_it: bool = False
+) -> Target:
+    """Check the deploy repo without changing it; a ``DeployError`` says what is wrong.
+    ``claim_it``: hold a local checkout for this process first (``claim``), as publish does."""
     if spec.startswith("-"):
         raise UsageError(f"--deploy-repo {spec}: must not start with '-'")
     if not Git(Path.cwd()).ok("check-ref-format", "--branch", branch):
@@ -97,6 +101,8 @@ def open_target(spec: str, branch: str, *, push: bool, cache_home: Path) -> Targ
             )
         return _remote(spec, str(path), branch, cache_home)
     if kind == "work":
+        if claim_it:
+            claim(Git(path))
         recover(Git(path))
         _check_checkout(Git(path), branch, spec)
     return Target(spec, branch, path, work_tree=kind in ("work", "new"), exists=kind != "new")
@@ -195,6 +201,7 @@ def prepared(target: Target) -> Iterator[Git]:
             target.repo.mkdir(parents=True, exist_ok=True)
             # SHA-1: Argo CD and Flux (go-git) do not read SHA-256 repositories.
             Git(target.repo).run("init", "-q", "-b", target.branch, "--object-format=sha1")
+            claim(Git(target.repo))
         yield Git(target.repo)
         return
     target.repo.parent.mkdir(parents=True, exist_ok=True)
@@ -204,6 +211,10 @@ def prepared(target: Target) -> Iterator[Git]:
             shutil.rmtree(target.repo, ignore_errors=True)  # our own cache, unusable
             target.repo.mkdir()
             git.run("init", "-q", "--bare", f"--object-format={target.algorithm}")
+        # Only netpack uses its cache, and holding the lock (its git children hold it
+        # too) this process is the only one here: any git lock file is a killed one's.
+        for lock in _stale_locks(target.repo):
+            (target.repo / lock).unlink(missing_ok=True)
         yield git
 
 
@@ -217,10 +228,91 @@ def _locked(path: Path) -> Iterator[None]:
         return
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        g.HELD_LOCKS.add(handle.fileno())
         try:
             yield
         finally:
+            g.HELD_LOCKS.discard(handle.fileno())
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- Holding a local deploy repo, and the locks a killed publish leaves ---
+
+CLAIM = "netpack.lock"  # in the git directory: flock'ed while a netpack publishes here
+ACTIVE = "netpack-active"  # in the git directory: present while a claim is held
+_CLAIMS: dict[Path, Any] = {}  # git directory -> the open lock file this process holds
+# Lock files git leaves when it is killed mid-write (lockfile.c: "<file>.lock").
+_GIT_LOCKS = ("index.lock", "HEAD.lock", "ORIG_HEAD.lock", "config.lock", "packed-refs.lock")
+
+
+def claim(git: Git) -> list[str]:
+    """Hold the deploy repo for this process (``release`` or its exit lets go).
+
+    Another netpack publishing here is waited for (``flock`` on ``netpack.lock``,
+    inherited by every git child, so a killed publisher's last git must end
+    too).  Holding it, this process is the only netpack here; if ``netpack-active``
+    is still there, the last holder was killed, and the git lock files it left
+    (``index.lock``, ``HEAD.lock``, ``refs/**.lock``...) are removed: without that
+    every later publish would fail.  Lock files with no killed netpack behind them
+    belong to someone else's git and stay.  Returns the lock files removed.
+    """
+    gitdir = Path(git.text("rev-parse", "--absolute-git-dir"))
+    if gitdir in _CLAIMS:
+        return []
+    try:
+        import fcntl
+    except ImportError:  # Windows: no claim, no recovery; git's own locks still hold
+        return []
+    try:
+        handle = open(gitdir / CLAIM, "a")  # noqa: SIM115  # held until release()
+    except OSError as err:
+        raise _claim_error(err, gitdir / CLAIM) from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        active = gitdir / ACTIVE
+        removed = _stale_locks(gitdir) if active.exists() else []
+        for lock in removed:
+            (gitdir / lock).unlink(missing_ok=True)
+        active.write_text(f"{os.getpid()}\n")
+    except OSError as err:
+        handle.close()
+        raise _claim_error(err, gitdir) from None
+    except BaseException:
+        handle.close()
+        raise
+    _CLAIMS[gitdir] = handle
+    g.HELD_LOCKS.add(handle.fileno())
+    if removed:
+        print(
+            f"netpack: removed git lock file(s) a killed publish left in {gitdir}:"
+            f" {', '.join(removed)}",
+            file=sys.stderr,
+        )
+    return removed
+
+
+def _claim_error(err: OSError, path: Path) -> DeployError:
+    return DeployError(
+        f"cannot hold the deploy repo: {err.strerror or err}",
+        file=err.filename or str(path),
+        operation="publish",
+    )
+
+
+def release() -> None:
+    """Let go of every deploy repo this process holds (``claim``)."""
+    for gitdir, handle in list(_CLAIMS.items()):
+        (gitdir / ACTIVE).unlink(missing_ok=True)
+        g.HELD_LOCKS.discard(handle.fileno())
+        handle.close()  # closing the last descriptor releases the flock
+        del _CLAIMS[gitdir]
+
+
+def _stale_locks(gitdir: Path) -> list[str]:
+    """The git lock files under ``gitdir``, relative to it, sorted."""
+    found = [name for name in _GIT_LOCKS if (gitdir / name).is_file()]
+    found += [str(p.relative_to(gitdir)) for p in (gitdir / "refs").rglob("*.lock")]
+    return sorted(found)
 
 
 def base_commit(target: Target, git: Git) -> str | None:
@@ -323,8 +415,12 @@ def _finish(git: Git, old: str | None, new: str) -> None:
     algorithm = g.object_format(git)
     for path in status(git):
         target = git.directory / path
-        current = g.object_id(target.read_bytes(), "blob", algorithm) if target.is_file() else None
+        data = target.read_bytes() if target.is_file() else None
+        current = g.object_id(data, "blob", algorithm) if data is not None else None
         allowed = {e.oid if e else None for e in (before.get(path), after.get(path))}
+        changing = before.get(path) != after.get(path)
+        if changing and current not in allowed and _half_written(git, data, after.get(path)):
+            continue  # the checkout was killed while writing it: the reset finishes it
         if before.get(path) == after.get(path) or current not in allowed:
             raise DeployError(
                 f"a publish of {new[:7]} was interrupted, and {path} has changes of your own;"
@@ -333,6 +429,17 @@ def _finish(git: Git, old: str | None, new: str) -> None:
                 operation="recover",
             )
     git.run("reset", "-q", "--hard", new)
+
+
+def _half_written(git: Git, data: bytes | None, new: g.Entry | None) -> bool:
+    """Whether ``data`` is what a killed checkout leaves of ``new``: git replaces a file
+    by unlink, create, write (entry.c), so nothing (``None``), or a strict prefix of it."""
+    if new is None:
+        return False
+    if data is None:
+        return True
+    whole = g.read_blobs(git, [new.oid])[new.oid]
+    return len(data) < len(whole) and whole.startswith(data)
 
 
 def read_json(data: bytes | None) -> dict[str, Any] | None:

@@ -38,6 +38,7 @@ from pipeline.values.pack import read_values
 from pipeline.yamlio import read_documents
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_CLOUD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 _K8S_VERSION = re.compile(r"^1\.[0-9]{1,3}$")
 
 
@@ -55,7 +56,7 @@ def read_cluster(path: Path, pack: Path, display_path: str | None = None) -> Clu
         raise ValuesError("must hold exactly one YAML document", file=shown, operation="read")
     top = reader.mapping(docs[0], "", _TOP)
     name = reader.attempt(lambda: _name(reader, top.get("name")), "")
-    cloud = reader.attempt(lambda: reader.string(top.get("cloud"), "cloud", required=True), None)
+    cloud = reader.attempt(lambda: _cloud(reader, top.get("cloud")), None)
     overlay = reader.attempt(
         lambda: _overlay(reader, top.get("overlay"), cloud, pack, path.parent) if cloud else None,
         None,
@@ -86,6 +87,17 @@ def _name(reader: FieldReader, raw: object) -> str:
     if not _NAME.match(name):
         raise reader.fail("name", f"{name!r} is not a DNS label (lower-case letters, digits, '-')")
     return name
+
+
+def _cloud(reader: FieldReader, raw: object) -> str:
+    cloud = reader.string(raw, "cloud", required=True)
+    assert cloud is not None
+    if not _CLOUD.fullmatch(cloud):
+        # checked before it names a directory: "../base" or "aws/." would load another one
+        raise reader.fail(
+            "cloud", f"{cloud!r} is not a plain cloud name (letters, digits, '-', '_'; no path)"
+        )
+    return cloud
 
 
 def _version(reader: FieldReader, raw: object) -> str | None:
@@ -158,8 +170,10 @@ def unique_names(clusters: Sequence[Cluster]) -> None:
     for cluster in clusters:
         first = seen.setdefault(cluster.name, cluster.file)
         if first != cluster.file:
-            raise UsageError(
-                f"cluster name {cluster.name!r} is used by both {first} and {cluster.file}"
+            raise ValuesError(
+                f"cluster name {cluster.name!r} is used by {first} too",
+                file=cluster.file,
+                operation="name",
             )
 
 

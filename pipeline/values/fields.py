@@ -17,8 +17,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pipeline.errors import NetpackError, Problems, ValuesError, raise_all
+from pipeline.limits import MAX_VALUE_BYTES, size
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DIGITS = re.compile(r"[0-9]+")
 T = TypeVar("T")
 
 
@@ -76,6 +78,12 @@ class FieldReader:
             return None
         if not isinstance(raw, str):
             raise self.fail(key, f"must be a string, not {_kind(raw)}")
+        if len(raw) > MAX_VALUE_BYTES // 4 and len(raw.encode()) > MAX_VALUE_BYTES:
+            raise self.fail(
+                key,
+                f"is {len(raw.encode())} bytes long; a value may hold at most"
+                f" {MAX_VALUE_BYTES} ({size(MAX_VALUE_BYTES)})",
+            )
         return raw
 
     def choice(self, raw: object, key: str, choices: tuple[str, ...]) -> str | None:
@@ -87,7 +95,12 @@ class FieldReader:
     def integer(self, raw: object, key: str, low: int, high: int) -> int | None:
         if raw is None or raw == "":
             return None
-        if isinstance(raw, str) and raw.isdigit():
+        if isinstance(raw, str):
+            # ASCII digits only: str.isdigit() and int() also take "²" and "١٤٥٠"
+            if not _DIGITS.fullmatch(raw):
+                raise self.fail(key, f"{raw!r} is not a whole number (digits 0-9)")
+            if len(raw) > 18:  # int() of 4,300+ digits raises; no range here is that wide
+                raise self.fail(key, f"{raw[:20]}... is outside {low}-{high}")
             raw = int(raw)
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise self.fail(key, f"must be a whole number, not {_kind(raw)}")

@@ -16,6 +16,7 @@ from pipeline.values.fields import FieldReader
 ENCAPSULATION_TYPES = ("CALICO_IPV4POOL_IPIP", "CALICO_IPV4POOL_VXLAN")
 ENCAPSULATION_MODES = ("Always", "CrossSubnet", "Never")
 DATASTORES = ("kubernetes", "etcd")
+_ETCD_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::(?P<port>[0-9]{1,5}))?")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*$")
 
@@ -228,25 +229,75 @@ def _palette_cidr(
     return cidr
 
 
-# Env names that a value key owns: setting them through env.* would fight the key.
-# IP_AUTODETECTION_METHOD is the exception: Palette profiles set it through env.
+# Env names that decide the datastore, the IP pool or the datastore credentials, on
+# every Calico workload (calico-node, calico-kube-controllers): the values own them,
+# so no env map may set them.  Calico reads most under several spellings
+# (libcalico-go apiconfig takes a CALICO_ prefix too; Felix has FELIX_DATASTORETYPE,
+# FELIX_ETCD*).  IP_AUTODETECTION_METHOD is the exception: Palette profiles set it
+# through env, once.
 OWNED_ENV = {
-    "CALICO_IPV4POOL_IPIP": "encapsulationType/encapsulationMode",
-    "CALICO_IPV4POOL_VXLAN": "encapsulationType/encapsulationMode",
-    "CALICO_IPV4POOL_CIDR": "calicoNetworkCIDR",
-    "CALICO_IPV4POOL_BLOCK_SIZE": "blockSize",
-    "DATASTORE_TYPE": "datastore",
-    "ETCD_ENDPOINTS": "etcdEndpoints",
+    "CALICO_IPV4POOL_IPIP": "set it with encapsulationType/encapsulationMode instead",
+    "CALICO_IPV4POOL_VXLAN": "set it with encapsulationType/encapsulationMode instead",
+    "CALICO_IPV4POOL_CIDR": "set it with calicoNetworkCIDR instead",
+    "CALICO_IPV4POOL_BLOCK_SIZE": "set it with blockSize instead",
+    "ETCD_ENDPOINTS": "set it with etcdEndpoints instead",
+    "CALICO_ETCD_ENDPOINTS": "set it with etcdEndpoints instead",
 }
+_DATASTORE_NAMES = {"DATASTORE_TYPE", "CALICO_DATASTORE_TYPE", "FELIX_DATASTORETYPE"}
+_POOL = ("CALICO_IPV4POOL_", "CALICO_IPV6POOL_")  # NO_DEFAULT_POOLS: deny_no_default_pools
+_CREDENTIALS = (
+    "ETCD_",
+    "CALICO_ETCD_",
+    "FELIX_ETCD",
+    "KUBECONFIG",
+    "CALICO_KUBECONFIG",
+    "K8S_API_",
+    "K8S_CERT_FILE",
+    "K8S_KEY_FILE",
+    "K8S_CA_FILE",
+    "K8S_INSECURE_SKIP_TLS_VERIFY",
+    "CALICO_K8S_API_",
+)
+_CREDENTIALS_HOW = (
+    "is a datastore connection or credential setting, which the datastore component sets"
+    " (datastore: kubernetes|etcd); key material belongs in the calico-etcd-secrets Secret,"
+    " delivered outside Git"
+)
+
+
+def owned_env(name: str, value: str, datastore: str) -> str | None:
+    """Why ``name`` may not be set through an env map, or ``None`` when it may."""
+    if name in OWNED_ENV:
+        return OWNED_ENV[name]
+    if name in _DATASTORE_NAMES:
+        said = "etcd" if value.lower().startswith("etcd") else value
+        if said != datastore:
+            return f"{value!r} contradicts datastore: {datastore}; set it with datastore instead"
+        return "set it with datastore instead"
+    if name.startswith(_POOL):
+        return (
+            "the IP pool is set by calicoNetworkCIDR, blockSize and"
+            " encapsulationType/encapsulationMode, not by env"
+        )
+    if name.startswith(_CREDENTIALS):
+        return _CREDENTIALS_HOW
+    return None
 
 
 def _check_consistency(reader: FieldReader, values: Values, key: str) -> None:
+    for workload, env in (
+        ("calicoNode", values.node_env),
+        ("calicoKubeControllers", values.controllers_env),
+    ):
+        for name, value in env:
+            why = owned_env(name, value, values.datastore)
+            if why is not None:
+                raise reader.fail(f"{key}.env.{workload}.{name}", why)
     for name, _ in values.node_env:
-        env_key = f"{key}.env.calicoNode.{name}"
-        if name in OWNED_ENV:
-            raise reader.fail(env_key, f"set it with {OWNED_ENV[name]} instead")
         if name == "IP_AUTODETECTION_METHOD" and values.ip_autodetection_method:
-            raise reader.fail(env_key, "set it once: ipAutodetectionMethod sets it too")
+            raise reader.fail(
+                f"{key}.env.calicoNode.{name}", "set it once: ipAutodetectionMethod sets it too"
+            )
     if values.etcd_endpoints is not None and values.datastore != "etcd":
         raise reader.fail(f"{key}.etcdEndpoints", "is only used with datastore: etcd")
 
@@ -256,8 +307,11 @@ def _endpoints(reader: FieldReader, raw: object, key: str) -> str | None:
     if value is None:
         return None
     for url in value.split(","):
-        if not re.match(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$", url.strip()):
+        match = _ETCD_URL.fullmatch(url.strip())
+        if not match:
             raise reader.fail(key, f"{url.strip()!r} is not an etcd URL like https://10.0.0.5:2379")
+        if match["port"] is not None and not 1 <= int(match["port"]) <= 65535:
+            raise reader.fail(key, f"{url.strip()!r}: port {match['port']} is outside 1-65535")
     return value
 
 

@@ -121,8 +121,10 @@ def test_duplicate_cluster_names_are_refused(tmp_path: Path) -> None:
     copy = tmp_path / "copy.yaml"
     copy.write_text((ROOT / "clusters" / "aws-prod-1.yaml").read_text())
     proc = netpack("render", "clusters/aws-prod-1.yaml", str(copy), "-o", str(tmp_path / "out"))
-    assert proc.returncode == 2
-    assert "cluster name 'aws-prod-1' is used by both clusters/aws-prod-1.yaml and" in proc.stderr
+    assert proc.returncode == 3  # bad input, as README says
+    assert proc.stderr.endswith(
+        " name: cluster name 'aws-prod-1' is used by clusters/aws-prod-1.yaml too\n"
+    )
 
 
 def test_help_is_there_for_every_command() -> None:

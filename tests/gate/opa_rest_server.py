@@ -10,7 +10,10 @@ Like a real server it names modules by policy id in its error texts.
 
 Differences from OPA: evaluation is always strict about builtin errors (the
 bridge cannot turn that off), and only 127.0.0.1 is served.  Set
-``fail_with`` to an HTTP status to make every request fail with it.
+``fail_with`` to an HTTP status to make every request fail with it, and
+``answer_with`` to a JSON body to answer every evaluation (``POST /v1/data``)
+and policy read (``GET /v1/policies/<id>``) with it, HTTP 200: a broken or
+hostile server.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from urllib.parse import unquote, urlsplit
 
 from pipeline.gate.engines.opa_embedded import BridgeError, OpaHandle, opa_issues
 
+REAL = object()  # ``answer_with`` unset: answer as OPA would
+
 
 class OpaRestServer:
     """``with OpaRestServer() as opa: ... opa.url ...``: serves until the block ends."""
@@ -31,6 +36,7 @@ class OpaRestServer:
         self.policies: dict[str, str] = {}
         self.data: dict[str, Any] = {}
         self.fail_with: int | None = None
+        self.answer_with: Any = REAL
         self.requests: list[str] = []  # "METHOD /path", for assertions
         self._lock = threading.Lock()
         self._handle = self._compile(self.policies, self.data)
@@ -54,6 +60,11 @@ class OpaRestServer:
         if self.fail_with:
             return self.fail_with, {"code": "internal_error", "message": "injected failure"}
         route = path.rstrip("/")
+        if self.answer_with is not REAL and (
+            (method == "POST" and route.startswith("/v1/data"))
+            or (method == "GET" and route.startswith("/v1/policies/"))
+        ):
+            return 200, self.answer_with
         if method == "GET" and route == "/health":
             return 200, {}
         if route == "/v1/policies" and method == "GET":
@@ -188,7 +199,13 @@ def _handler_for(server: OpaRestServer) -> type[BaseHTTPRequestHandler]:
             status, body = server.handle(
                 self.command, unquote(urlsplit(self.path).path), self.rfile.read(length)
             )
-            raw = b"" if body is None else json.dumps(body).encode()
+            raw = (
+                b""
+                if body is None
+                else body
+                if isinstance(body, bytes)
+                else json.dumps(body).encode()
+            )
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(raw)))

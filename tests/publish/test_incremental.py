@@ -112,3 +112,21 @@ def test_a_change_only_to_provenance_says_so_and_shows_no_empty_diff(
     assert "clusters changed:" not in out
     assert "netpack: 7 clusters changed only in provenance.json" in out
     assert out.splitlines()[-1].split(": ", 2)[-1].startswith("7 clusters (changed ")
+
+
+def test_another_cloud_or_overlay_changes_the_digest(pack: Path) -> None:
+    """A cluster moved to another cloud changes neither the pack trees nor its values."""
+    before = digest(pack)
+    path = pack / "clusters" / "aws-prod-1.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("cloud: aws", "cloud: vmware"))
+    moved = digest(pack)
+    assert moved != before
+    path.write_text(text + "overlay: ../overlays/vmware\n")
+    assert digest(pack) not in (before, moved)  # aws by name, the vmware overlay by path
+    copy = pack.parent / "elsewhere"
+    shutil.copytree(pack, copy)
+    path.write_text(text)
+    assert digest(copy) != digest(pack)  # (the copy still has the overlay: line)
+    (copy / "clusters" / "aws-prod-1.yaml").write_text(text)
+    assert digest(copy) == digest(pack)  # where the pack lives does not count

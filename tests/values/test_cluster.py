@@ -91,7 +91,28 @@ BAD = [
     (VALUES + "    blockSize: 19\n", "c1.yaml values.calico.blockSize: 19 is outside 20-32"),
     (
         VALUES + "    blockSize: big\n",
-        "c1.yaml values.calico.blockSize: must be a whole number, not a string",
+        "c1.yaml values.calico.blockSize: 'big' is not a whole number (digits 0-9)",
+    ),
+    # str.isdigit() and int() take these; a value must be ASCII digits
+    (
+        VALUES + '    mtu: "\u00b2"\n',
+        "c1.yaml values.calico.mtu: '\u00b2' is not a whole number (digits 0-9)",
+    ),
+    (
+        VALUES + '    blockSize: "2\u00b3"\n',
+        "c1.yaml values.calico.blockSize: '2\u00b3' is not a whole number (digits 0-9)",
+    ),
+    (
+        VALUES + '    mtu: "\u0661\u0664\u0665\u0660"\n',
+        "c1.yaml values.calico.mtu: '\u0661\u0664\u0665\u0660' is not a whole number (digits 0-9)",
+    ),
+    (
+        VALUES + '    mtu: " 1450"\n',
+        "c1.yaml values.calico.mtu: ' 1450' is not a whole number (digits 0-9)",
+    ),
+    (
+        VALUES + '    mtu: "1450"\n    blockSize: "' + "9" * 5000 + '"\n',
+        "c1.yaml values.calico.blockSize: 99999999999999999999... is outside 20-32",
     ),
     (
         VALUES + "    mtu: 100\n",
@@ -110,6 +131,18 @@ BAD = [
         "c1.yaml values.calico.etcdEndpoints: 'e:2379' is not an etcd URL like https://10.0.0.5:2379",
     ),
     (
+        VALUES + "    datastore: etcd\n    etcdEndpoints: https://10.0.0.5:99999\n",
+        "c1.yaml values.calico.etcdEndpoints: 'https://10.0.0.5:99999': port 99999 is outside 1-65535",
+    ),
+    (
+        VALUES + "    datastore: etcd\n    etcdEndpoints: https://a:2379,http://b:0\n",
+        "c1.yaml values.calico.etcdEndpoints: 'http://b:0': port 0 is outside 1-65535",
+    ),
+    (
+        VALUES + "    datastore: etcd\n    etcdEndpoints: ftp://a:2379\n",
+        "c1.yaml values.calico.etcdEndpoints: 'ftp://a:2379' is not an etcd URL like https://10.0.0.5:2379",
+    ),
+    (
         VALUES + "    ipAutodetectionMethod: eth0\n",
         "c1.yaml values.calico.ipAutodetectionMethod: 'eth0' is not first-found, kubernetes-internal-ip, can-reach=, interface=, skip-interface= or cidr=",
     ),
@@ -121,6 +154,36 @@ BAD = [
         VALUES + "    env: {calicoNode: {CALICO_IPV4POOL_IPIP: Never}}\n",
         "c1.yaml values.calico.env.calicoNode.CALICO_IPV4POOL_IPIP: set it with encapsulationType/encapsulationMode instead",
     ),
+    # every Calico workload: the values own datastore, pool and credential env
+    (
+        VALUES + "    env: {calicoKubeControllers: {DATASTORE_TYPE: etcdv3}}\n",
+        "c1.yaml values.calico.env.calicoKubeControllers.DATASTORE_TYPE: 'etcdv3' contradicts datastore: kubernetes; set it with datastore instead",
+    ),
+    (
+        VALUES
+        + "    datastore: etcd\n    env: {calicoKubeControllers: {DATASTORE_TYPE: etcdv3}}\n",
+        "c1.yaml values.calico.env.calicoKubeControllers.DATASTORE_TYPE: set it with datastore instead",
+    ),
+    (
+        VALUES + "    env: {calicoKubeControllers: {ETCD_ENDPOINTS: 'http://10.0.0.5:2379'}}\n",
+        "c1.yaml values.calico.env.calicoKubeControllers.ETCD_ENDPOINTS: set it with etcdEndpoints instead",
+    ),
+    (
+        VALUES + "    env: {calicoNode: {FELIX_DATASTORETYPE: kubernetes}}\n",
+        "c1.yaml values.calico.env.calicoNode.FELIX_DATASTORETYPE: set it with datastore instead",
+    ),
+    (
+        VALUES + "    env: {calicoKubeControllers: {CALICO_IPV4POOL_NAT_OUTGOING: 'false'}}\n",
+        "c1.yaml values.calico.env.calicoKubeControllers.CALICO_IPV4POOL_NAT_OUTGOING: the IP pool is set by calicoNetworkCIDR, blockSize and encapsulationType/encapsulationMode, not by env",
+    ),
+    (
+        VALUES + "    env: {calicoNode: {ETCD_KEY: '-----BEGIN PRIVATE KEY-----'}}\n",
+        "c1.yaml values.calico.env.calicoNode.ETCD_KEY: is a datastore connection or credential setting, which the datastore component sets (datastore: kubernetes|etcd); key material belongs in the calico-etcd-secrets Secret, delivered outside Git",
+    ),
+    (
+        VALUES + "    env: {calicoKubeControllers: {KUBECONFIG: /etc/k}}\n",
+        "c1.yaml values.calico.env.calicoKubeControllers.KUBECONFIG: is a datastore connection or credential setting, which the datastore component sets (datastore: kubernetes|etcd); key material belongs in the calico-etcd-secrets Secret, delivered outside Git",
+    ),
     (
         VALUES + "    env: {calicoNode: {1BAD: x}}\n",
         "c1.yaml values.calico.env.calicoNode.1BAD: is not a valid environment variable name",
@@ -128,6 +191,26 @@ BAD = [
     (
         GOOD.replace("cloud: aws", "cloud: mars"),
         "c1.yaml cloud: unknown cloud 'mars': no {root}/overlays/mars/kustomization.yaml (known: aws, azure, baremetal, gcp, openstack, vmware)",
+    ),
+    (
+        VALUES + "    ipAutodetectionMethod: interface=" + "e" * 4096 + "\n",
+        "c1.yaml values.calico.ipAutodetectionMethod: is 4106 bytes long; a value may hold at most 4096 (4 KiB)",
+    ),
+    (
+        VALUES + "    env: {calicoNode: {FELIX_X: '" + "\u00e9" * 2100 + "'}}\n",
+        "c1.yaml values.calico.env.calicoNode.FELIX_X: is 4200 bytes long; a value may hold at most 4096 (4 KiB)",
+    ),
+    (
+        GOOD.replace("cloud: aws", "cloud: ../base"),
+        "c1.yaml cloud: '../base' is not a plain cloud name (letters, digits, '-', '_'; no path)",
+    ),
+    (
+        GOOD.replace("cloud: aws", "cloud: aws/."),
+        "c1.yaml cloud: 'aws/.' is not a plain cloud name (letters, digits, '-', '_'; no path)",
+    ),
+    (
+        GOOD.replace("cloud: aws", "cloud: '..'"),
+        "c1.yaml cloud: '..' is not a plain cloud name (letters, digits, '-', '_'; no path)",
     ),
     (GOOD + "overlay: nowhere\n", "c1.yaml overlay: no such overlay directory: nowhere"),
     (GOOD.replace('"1.32"', "1.32"), "c1.yaml kubernetes.version: must be a string, not a number"),

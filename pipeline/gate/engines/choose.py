@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pipeline.errors import UsageError
 from pipeline.gate.engines.protocol import Engine
@@ -24,16 +26,37 @@ def make_engine(name: str, *, opa_url: str | None = None) -> Engine:
 
         return EmbeddedOpaEngine()
     if name == "regopy":
-        from pipeline.gate.engines.regopy import RegopyEngine
+        with _extra("regopy", "regopy"):
+            from pipeline.gate.engines.regopy import RegopyEngine
 
         return RegopyEngine()
     if name == "opa-server":
         if not opa_url:
             raise UsageError("the opa-server engine needs --opa-url, e.g. http://127.0.0.1:8181")
-        from pipeline.gate.engines.opa_server import OpaServerEngine
+        with _extra("opa-server", "server"):
+            from pipeline.gate.engines.opa_server import OpaServerEngine
 
         return OpaServerEngine(opa_url)
     raise UsageError(f"unknown policy engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
+
+
+# The modules each optional engine imports, by the extra (pyproject.toml) that brings them.
+_EXTRA_MODULES = {"regopy": {"regopy"}, "server": {"opa_client", "requests"}}
+
+
+@contextmanager
+def _extra(engine: str, extra: str) -> Iterator[None]:
+    """Turn a missing optional dependency of ``engine`` into the install command."""
+    try:
+        yield
+    except ImportError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing not in _EXTRA_MODULES[extra]:
+            raise
+        raise UsageError(
+            f"--engine {engine} needs the {missing!r} package, which is not installed;"
+            f" install the extra: pip install 'netpack[{extra}]'"
+        ) from None
 
 
 def default_engine() -> str:

@@ -97,7 +97,7 @@ def locate_failure(
         try:
             engine.evaluate(query, doc, extra_data=extra)
         except PolicyError as exc:
-            raise PolicyError(
+            raise type(exc)(  # keeps an EngineError an EngineError
                 exc.message, file=exc.file, operation=exc.operation, resource=f"document {index}"
             ) from None
     raise error

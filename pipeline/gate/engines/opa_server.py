@@ -46,10 +46,21 @@ from pipeline.gate.engines.common import (
     verdict,
 )
 from pipeline.gate.engines.opa_embedded import opa_issues, policy_error
-from pipeline.gate.engines.protocol import PolicyError, TestOutcome
+from pipeline.gate.engines.protocol import EngineError, PolicyError, TestOutcome
 
 ID_PREFIX = "netpack-"
 _STRICT = {"strict-builtin-errors": "true"}
+
+
+def _shape(value: Any) -> str:
+    """What a JSON value is, for a message: ``{}``, ``null``, ``a list of 2``, ``a string``."""
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "{" + ", ".join(sorted(map(repr, value))[:3]) + "}" if value else "{}"
+    if isinstance(value, list):
+        return f"a list of {len(value)}" if value else "[]"
+    return {bool: "a boolean", str: "a string"}.get(type(value), "a number")
 
 
 def parse_opa_url(url: str) -> tuple[bool, str, int]:
@@ -128,13 +139,39 @@ class OpaServerEngine:
         request = {"docs": docs, "extra": merged}
         operation = f"evaluate {query}"
         body = self._call(operation, self._client.query_rule, request, package, "values", _STRICT)
-        values: list[list[Any]] = body["result"]
+        values = self._result(body, operation)
+        if not (
+            isinstance(values, list)
+            and len(values) == len(docs)
+            and all(isinstance(v, list) for v in values)
+        ):
+            raise self._malformed(f"a result of {_shape(values)}", f"{len(docs)} lists", operation)
         return values
+
+    def _result(self, body: Any, operation: str) -> Any:
+        """``body["result"]``: the generated rules are always defined, so it must be there."""
+        if not isinstance(body, dict) or "result" not in body:
+            raise self._malformed(_shape(body), 'an object with "result"', operation)
+        return body["result"]
+
+    def _malformed(self, got: str, expected: str, operation: str) -> EngineError:
+        return EngineError(
+            f"OPA server {self.url} answered {got} where OPA answers {expected};"
+            " is this an OPA server (opa run --server)?",
+            operation=operation,
+        )
 
     def run_tests(self, packages: list[str] | None = None) -> list[TestOutcome]:
         tests: list[TestRule] = []
         for path, policy_id in sorted(self._ids.items()):
-            policy = self._call(f"read policy {path}", self._client.get_policy, policy_id)["result"]
+            operation = f"read policy {path}"
+            policy = self._result(
+                self._call(operation, self._client.get_policy, policy_id), operation
+            )
+            if not isinstance(policy, dict) or not isinstance(policy.get("ast"), dict):
+                raise self._malformed(
+                    f"a result of {_shape(policy)}", 'a policy with "ast"', operation
+                )
             tests += tests_from_ast(path, self._sources[path], policy["ast"])
         tests = select_tests(tests, packages)
         renamed = {
@@ -162,6 +199,8 @@ class OpaServerEngine:
         start = time.perf_counter_ns()
         try:
             body = self._client.query_rule(None, test.package, test.rule, _STRICT)
+            if not isinstance(body, dict):
+                raise self._malformed(_shape(body), "an object", f"run {test.ref}")
             status, message = verdict([body["result"]] if "result" in body else [])
         except requests.HTTPError as exc:
             status, message = "error", str(self._http_error(exc, ""))
@@ -270,6 +309,11 @@ class OpaServerEngine:
             why = reason.group(0) if reason else type(exc).__name__
             return PolicyError(
                 f"cannot reach the OPA server at {self.url} ({why})", operation=operation
+            )
+        if isinstance(exc, ValueError):  # requests' JSONDecodeError: a body that is not JSON
+            return EngineError(
+                f"OPA server {self.url} answered something that is not JSON ({exc})",
+                operation=operation,
             )
         if isinstance(exc, requests.Timeout):
             return PolicyError(

@@ -12,11 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pipeline.errors import NetpackError
+from pipeline.errors import EXIT_ENGINE, NetpackError
 
 
 class PolicyError(NetpackError):
-    """The policy engine failed: compile error (file:line), builtin error, crash."""
+    """The policies could not be evaluated: compile error (file:line), builtin error."""
+
+
+class EngineError(PolicyError):
+    """The engine itself failed, whatever the policies: it crashed (regopy's SIGSEGV)
+    or an OPA server answered something that is not OPA's answer.  Never a pass."""
+
+    exit_code = EXIT_ENGINE
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class TestOutcome:
     status: str
     message: str = ""
     duration_ns: int = 0  # its share of the evaluation that ran it (tests may run together)
+    crashed: bool = False  # an error because the engine died (a test cannot cause that)
 
 
 class Engine(Protocol):

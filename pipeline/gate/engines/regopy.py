@@ -61,6 +61,7 @@ _ADD_MODULE_ERROR = re.compile(
 )
 _MAX_BUNDLES = 16
 _KIND_ERROR_SEQ = 1804
+_CRASHED = "regopy crashed"
 
 
 class RegopyEngine:
@@ -131,12 +132,14 @@ class RegopyEngine:
         modules = rename_duplicates(self._modules, tests)
         _checked_interpreter(modules, self._data)
         results = iter(_run_isolated(modules, self._data, [t.ref for t in tests if not t.skipped]))
-        return [
-            TestOutcome(
-                t.package, t.name, t.file, *(("skip", "", 0) if t.skipped else next(results))
+        outcomes = []
+        for t in tests:
+            status, message, duration = ("skip", "", 0) if t.skipped else next(results)
+            crashed = status == "error" and message.startswith(_CRASHED)
+            outcomes.append(
+                TestOutcome(t.package, t.name, t.file, status, message, duration, crashed)
             )
-            for t in tests
-        ]
+        return outcomes
 
     def close(self) -> None:
         self._bundles.clear()
@@ -292,7 +295,11 @@ def _run_isolated(
         done = [json.loads(line) for line in stdout.decode().splitlines() if line.startswith("{")]
         results += [(d["status"], d["message"], d["duration_ns"]) for d in done]
         if len(done) < len(todo):
-            how = "timed out" if code is None else f"crashed ({_exit(code)})"
+            how = (
+                "timed out"
+                if code is None
+                else f"{_CRASHED.removeprefix('regopy ')} ({_exit(code)})"
+            )
             last = stderr.decode(errors="replace").strip().split("\n")[-1][:200]
             results.append(("error", f"regopy {how} running this test{': ' * bool(last)}{last}", 0))
     return results
