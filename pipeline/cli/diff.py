@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pipeline.cli.arguments import add_pack, gate_settings, selection
+from pipeline.cli.arguments import add_pack, add_policy_timeout, gate_settings, selection
 from pipeline.errors import UsageError
 
 FORMATS = ("text", "markdown", "json")
@@ -109,3 +109,4 @@ def add_policy_sources(parser: argparse.ArgumentParser) -> None:
     )
     add("--engine", choices=ENGINE_NAMES, help="Rego engine (default: embedded OPA)")
     add("--opa-url", metavar="URL", help="OPA server for --engine opa-server")
+    add_policy_timeout(parser, "one cluster's policy evaluation")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pipeline.errors import InputError
+from pipeline.errors import ValuesError
 from pipeline.model.cluster import Cluster
 from pipeline.publish.incremental import file_digest, in_pack, inputs_digest
 from pipeline.publish.index import DeployIndex, Entry
@@ -60,10 +60,10 @@ def refuse_twins(clusters: Sequence[Cluster], kept: Mapping[str, Entry]) -> None
     """A cluster file read now must not reuse the name of a kept cluster's file."""
     for cluster in clusters:
         if cluster.name in kept:
-            raise InputError(
+            raise ValuesError(  # as values.cluster.unique_names words it
                 f"cluster name {cluster.name!r} is used by {kept[cluster.name].file} too",
                 file=cluster.file,
-                operation="read",
+                operation="name",
             )
 
 
