@@ -15,6 +15,7 @@ module asks the engine for them in as few calls as it allows:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,7 @@ from pipeline.gate.engines.protocol import Engine, EngineError, PolicyError
 
 Values = dict[str, Any]  # rule name -> value, for one document
 
+_VERDICTS = 20_000  # remembered verdicts per document filter (one per engine and rule set)
 _FILTERS: dict[tuple[int, tuple[str, ...]], tuple[Mapping[str, RuleGuards], DocumentFilter]] = {}
 
 
@@ -74,11 +76,22 @@ def batch_values(
         if plan not in known:
             known[plan] = {rule: [] for rule in plan.empty}
     values = [known[plan] for plan in plans]
+    free = _context_free(engine, package, data) if found_filter is not None else None
+    remember: dict[int, bytes] = {}  # document -> digest: its values are kept once known
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, plan in enumerate(plans):
-        if plan.asked:
-            groups.setdefault(plan.asked, []).append(i)
-            values[i] = dict(values[i])
+        if not plan.asked:
+            continue
+        if free is not None and found_filter is not None and free.issuperset(plan.asked):
+            digest = _digest(documents[i])
+            hit = found_filter.verdicts.get((plan.asked, digest)) if digest else None
+            if hit is not None:  # the same document, judged by rules that read no context
+                values[i] = hit
+                continue
+            if digest is not None:
+                remember[i] = digest
+        groups.setdefault(plan.asked, []).append(i)
+        values[i] = dict(values[i])
     asked = [(rules_query(package, a), [documents[i] for i in m]) for a, m in groups.items()]
     try:
         found = _evaluate_groups(engine, asked, data)
@@ -90,7 +103,32 @@ def batch_values(
     for members, answers in zip(groups.values(), found, strict=True):
         for i, value in zip(members, answers, strict=True):
             values[i].update(_defined(value))
+    if remember and found_filter is not None:
+        if len(found_filter.verdicts) + len(remember) > _VERDICTS:
+            found_filter.verdicts.clear()
+        for i, digest in remember.items():
+            found_filter.verdicts[plans[i].asked, digest] = values[i]
     return values
+
+
+def _context_free(
+    engine: Engine, package: str, data: Mapping[str, Any] | None
+) -> frozenset[str] | None:
+    """The rules of ``package`` whose values cannot depend on this call's ``data``."""
+    find = getattr(engine, "context_free", None)
+    if find is None:
+        return None
+    free: frozenset[str] | None = find(package, tuple(sorted(data or {})))
+    return free
+
+
+def _digest(document: Any) -> bytes | None:
+    """A digest of the document's JSON, keys sorted; None for one JSON cannot hold."""
+    try:
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def _evaluate_groups(

@@ -249,6 +249,9 @@ class DocumentFilter:
 
     def __init__(self, rules: Sequence[str], guards: Mapping[str, RuleGuards]) -> None:
         self._guards = {r: guards[r] for r in rules if r in guards}
+        # (rules asked, document digest) -> their values, for documents whose asked
+        # rules read no data that varies between calls (``rule_values.batch_values``)
+        self.verdicts: dict[tuple[tuple[str, ...], bytes], dict[str, Any]] = {}
         tested: dict[Path, set[str]] = {}
         for guard in self._guards.values():
             for condition in (c for body in guard or () for c in body):

@@ -66,6 +66,7 @@ from pipeline.gate.engines.common import (
 )
 from pipeline.gate.engines.guards import RuleGuards, rule_guards
 from pipeline.gate.engines.protocol import PolicyError, TestOutcome
+from pipeline.gate.engines.reads import context_free
 
 GO_ENVIRONMENT = {"GOGC": "800", "GOMEMLIMIT": "64MiB"}  # for processes loading the bridge
 BINDINGS = "opa-golib-python-bindings==0.4.4"
@@ -248,6 +249,7 @@ class EmbeddedOpaEngine:
         self._data: dict[str, Any] = {}
         self._readers: dict[tuple[str, str], bool] = {}  # can (policy, query) read data[key]?
         self._guards: dict[str, dict[str, RuleGuards] | None] = {}  # rule_guards by package
+        self._free: dict[tuple[str, tuple[str, ...]], frozenset[str] | None] = {}
         self._local = threading.local()
         self._builtins: dict[str, tuple[int, Callable[..., Any]]] = {}
 
@@ -260,6 +262,7 @@ class EmbeddedOpaEngine:
         self._handle = self._compiled(dict(modules), dict(data), self._builtins)
         self._modules, self._data, self._readers = dict(modules), dict(data), {}
         self._guards = {}
+        self._free = {}
 
     def evaluate(
         self, query: str, input_doc: Any, *, extra_data: Mapping[str, Any] | None = None
@@ -332,6 +335,19 @@ class EmbeddedOpaEngine:
         if package not in self._guards:
             self._guards[package] = self._rule_guards(package)
         return self._guards[package]
+
+    def context_free(self, package: str, keys: tuple[str, ...]) -> frozenset[str] | None:
+        """The rules of ``package`` that cannot read ``data.<key>`` for any of ``keys``
+        (``pipeline.gate.engines.reads``); None when the loaded data has a value at the
+        package's root (rules are then not all it holds)."""
+        if (package, keys) not in self._free:
+            if re.split(r"[.\[]", package, maxsplit=1)[0] in self._data:
+                self._free[package, keys] = None
+            else:
+                handle = self._require()
+                parsed = [self._parse(handle, p, s) for p, s in self._modules.items()]
+                self._free[package, keys] = context_free(parsed, package, keys)
+        return self._free[package, keys]
 
     def _rule_guards(self, package: str) -> dict[str, RuleGuards] | None:
         if re.split(r"[.\[]", package, maxsplit=1)[0] in self._data:
