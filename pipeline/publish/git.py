@@ -108,6 +108,7 @@ class Git:
 
     directory: Path
     env: Mapping[str, str] = field(default_factory=dict)
+    own_group: bool = False  # children in their own process group: see ``shielded``
 
     def run(
         self,
@@ -126,6 +127,7 @@ class Git:
                 env=environment({**self.env, **env}, network=network),
                 check=False,
                 pass_fds=tuple(HELD_LOCKS),
+                process_group=self._group(),
             )
         except OSError as err:  # no git at all, or the directory vanished
             raise GitError(self.directory, args, 127, str(err).encode()) from None
@@ -146,6 +148,7 @@ class Git:
                     stderr=err,
                     env=environment(self.env),
                     pass_fds=tuple(HELD_LOCKS),
+                    process_group=self._group(),
                 )
             except OSError as exc:  # no git at all, or the directory vanished
                 raise GitError(self.directory, args, 127, str(exc).encode()) from None
@@ -176,7 +179,16 @@ class Git:
         return self.run(*args, check=False).code == 0
 
     def with_env(self, **extra: str) -> Git:
-        return Git(self.directory, {**self.env, **extra})
+        return Git(self.directory, {**self.env, **extra}, self.own_group)
+
+    def shielded(self) -> Git:
+        """This git, its commands started in their own process group: a Ctrl-C (sent to
+        the terminal's process group) does not stop them half-way
+        (``pipeline.interrupts.deferred`` holds it back from this process)."""
+        return Git(self.directory, self.env, own_group=True)
+
+    def _group(self) -> int | None:
+        return 0 if self.own_group and os.name == "posix" else None
 
 
 # --- Objects ---
