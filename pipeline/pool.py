@@ -8,9 +8,9 @@ this process: no pool, no pickling.  ``environment`` is set for the workers
 before they start (the Go runtime of the embedded OPA reads it only then); a
 variable the user set wins.
 
-Interrupts: the workers ignore SIGINT (a Ctrl-C reaches the whole process
-group), so only this process sees it.  It then stops the workers at once
-(SIGTERM, SIGKILL if one lingers), waits for them and lets the
+Interrupts: a Ctrl-C reaches the whole process group, but the workers ignore
+it (programs they start do not), so it is this process that acts on it: it
+stops the workers at once (SIGTERM, SIGKILL if one lingers), waits for them and lets the
 ``KeyboardInterrupt`` go on: no traceback from any worker, no wait for the
 clusters still queued.  The same happens when the caller stops reading early
 or fails.  There are no threads here: each worker has its own pipe, which only
@@ -27,6 +27,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection, wait
+from types import FrameType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -204,7 +205,9 @@ def _serve(
     start_args: tuple[object, ...],
 ) -> None:
     """A worker: ``start``, then each chunk sent, until told to stop (``None``) or orphaned."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what a Ctrl-C stops
+    # The parent decides what a Ctrl-C stops.  A handler that does nothing, not SIG_IGN:
+    # programs a step runs get the default back (exec resets handlers, not SIG_IGN).
+    signal.signal(signal.SIGINT, _ignore)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
@@ -233,6 +236,10 @@ def _serve(
             return
         except Exception as err:  # a result that does not pickle
             conn.send((index, False, _portable(err)))
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """A SIGINT in a worker: nothing to do (the parent stops the workers)."""
 
 
 def _portable(err: BaseException) -> tuple[BaseException, str]:

@@ -12,6 +12,7 @@ work tree, fsck clean, and the next publish working.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import signal
@@ -25,8 +26,10 @@ import pytest
 
 from bench.fleet import write_fleet
 from pipeline.cli.main import main
+from pipeline.errors import InputError
 from pipeline.interrupts import deferred
 from pipeline.kustomize.output import Staging
+from pipeline.pool import WorkerError, ordered_map
 from pipeline.publish.git import Git
 from tests.conftest import ROOT
 from tests.publish.test_commit import head, isolate, make_pack, sh
@@ -158,6 +161,41 @@ def test_sigint_during_publish_leaves_a_clean_checkout_at_the_old_or_new_commit(
     assert 130 in outcomes
 
 
+def test_sigint_while_the_checkout_follows_the_branch_waits_for_it(tmp_path: Path) -> None:
+    """The signal lands while the branch moves and the work tree follows (the journal is
+    there): the publish finishes that step, then exits 130 at the new commit, clean."""
+    pack = make_pack(tmp_path, ())
+    files = [str(p) for p in write_fleet(pack / "fleet", FLEET, seed=1)]
+    repo = tmp_path / "deploy"
+    argv = [NETPACK, "publish", *files, "--deploy-repo", str(repo), "-j", "2", "--quiet"]
+    assert main(argv[1:]) == 0
+    old = head(repo)
+    write_fleet(pack / "fleet", FLEET, seed=2)
+    pristine = tmp_path / "pristine"
+    shutil.copytree(repo, pristine, symlinks=True)
+    journal = repo / ".git" / "netpack-publish.json"
+    caught = 0
+    for _ in range(3):
+        shutil.rmtree(repo)
+        shutil.copytree(pristine, repo, symlinks=True)
+        proc = subprocess.Popen(
+            argv, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        while proc.poll() is None and not journal.exists():
+            time.sleep(0.0005)
+        seen = proc.poll() is None
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        if seen and proc.returncode == 130:
+            caught += 1
+            assert err.decode().strip() == "netpack: interrupted"
+            assert head(repo, "HEAD^") == old  # the new commit landed, and
+        assert sh(repo, "status", "--porcelain", "--untracked-files=all") == ""  # the checkout
+        assert not journal.exists()
+    assert caught, "the signal never landed in the branch move"
+
+
 # --- The parts, one by one ---
 
 
@@ -237,3 +275,41 @@ def test_a_swap_keeps_the_old_files_modes_and_symlinked_targets(tmp_path: Path) 
     assert (real / "link").is_symlink()
     assert real.stat().st_mode & 0o777 == 0o750
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "out", "real"]
+
+
+# --- The worker pool's other ways to end ---
+
+
+def _start(fail: bool) -> None:
+    if fail:
+        raise InputError("cannot start", file="policies/", operation="load")
+
+
+def _stop() -> None:
+    pass
+
+
+def _step(item: int) -> int:
+    if item == 13:
+        raise ValueError("thirteen")
+    if item == 17:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
+    return item * 2
+
+
+def test_pool_results_come_in_order_and_errors_cross_with_their_traceback() -> None:
+    assert list(
+        ordered_map(_step, range(12), 2, start=_start, start_args=(False,), stop=_stop)
+    ) == [i * 2 for i in range(12)]
+    with pytest.raises(ValueError, match="thirteen") as caught:
+        list(ordered_map(_step, range(40), 2, start=_start, start_args=(False,), stop=_stop))
+    assert "in _step" in str(caught.value.__cause__)  # the worker's traceback
+    with pytest.raises(InputError, match="cannot start"):
+        list(ordered_map(_step, range(8), 2, start=_start, start_args=(True,), stop=_stop))
+
+
+def test_pool_reports_a_worker_killed_mid_run_and_leaves_no_process() -> None:
+    before = set(multiprocessing.active_children())
+    with pytest.raises(WorkerError, match="exit code -9"):
+        list(ordered_map(_step, range(14, 40), 2, start=_start, start_args=(False,), stop=_stop))
+    assert set(multiprocessing.active_children()) == before
