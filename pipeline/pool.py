@@ -120,6 +120,12 @@ class _Pool:
     ) -> None:
         self.workers: list[_Worker] = []
         context: Any = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+        if os.name == "posix":
+            # Started here, not by the first worker's start below: starting it unblocks
+            # SIGINT in this thread (CPython's resource_tracker.ensure_running does).
+            from multiprocessing import resource_tracker
+
+            resource_tracker.ensure_running()
         # SIGINT stays blocked while the forkserver and the workers start: they inherit
         # the mask, so none can die of a Ctrl-C before it ignores SIGINT.  One that
         # arrives meanwhile is delivered here right after, and stops the new workers.
