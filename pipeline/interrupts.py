@@ -5,8 +5,8 @@ branch together with its checkout are each a few calls that leave a mess when
 only some of them ran.  ``deferred`` holds a SIGINT back until its block is
 done and then delivers it, so the command still ends as interrupted (exit 130),
 after the step.  Child processes the block starts must not get the signal either:
-a Ctrl-C goes to the whole process group, so they run in their own
-(``pipeline.publish.git.Git.shielded``).
+a Ctrl-C goes to the whole process group, so they start with SIGINT ``blocked``
+and in a process group of their own (``pipeline.publish.git.Git.shielded``).
 """
 
 from __future__ import annotations
@@ -38,3 +38,19 @@ def deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
         if caught:
             signal.raise_signal(signal.SIGINT)
+
+
+@contextmanager
+def blocked() -> Iterator[None]:
+    """SIGINT blocked in this thread meanwhile (POSIX), and so in every process started
+    meanwhile, whose mask it inherits, also across ``exec``; one that arrives meanwhile
+    is delivered here when the block ends.  (Moving a child into its own process group
+    alone is not enough: a Ctrl-C can reach it between its fork and its ``setpgid``.)"""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -25,10 +25,12 @@ import os
 import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from multiprocessing.connection import Connection, wait
 from types import FrameType
 from typing import Any, TypeVar
+
+from pipeline.interrupts import blocked
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -130,7 +132,7 @@ class _Pool:
         # the mask, so none can die of a Ctrl-C before it ignores SIGINT.  One that
         # arrives meanwhile is delivered here right after, and stops the new workers.
         try:
-            with _sigint_blocked():
+            with blocked():
                 for _ in range(size):
                     mine, theirs = context.Pipe(duplex=True)
                     process = context.Process(
@@ -258,19 +260,6 @@ def _portable(err: BaseException) -> tuple[BaseException, str]:
     except Exception:
         err = RuntimeError(f"{type(err).__name__}: {err}")
     return err, text
-
-
-@contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """SIGINT held back in this thread (and what it starts) meanwhile; delivered after."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _stop_helpers() -> None:

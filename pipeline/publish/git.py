@@ -20,12 +20,14 @@ import shlex
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 
 from pipeline.errors import NetpackError
+from pipeline.interrupts import blocked
 
 # Variables that would point git at another repository, index or object store.
 _LOCATION_VARS = (
@@ -120,15 +122,16 @@ class Git:
     ) -> Completed:
         """Run git; ``GitError`` on a non-zero exit when ``check``."""
         try:
-            proc = subprocess.run(
-                ["git", "-C", str(self.directory), *args],
-                input=stdin if stdin is not None else b"",
-                capture_output=True,
-                env=environment({**self.env, **env}, network=network),
-                check=False,
-                pass_fds=tuple(HELD_LOCKS),
-                process_group=self._group(),
-            )
+            with blocked() if self.own_group else nullcontext():
+                proc = subprocess.run(
+                    ["git", "-C", str(self.directory), *args],
+                    input=stdin if stdin is not None else b"",
+                    capture_output=True,
+                    env=environment({**self.env, **env}, network=network),
+                    check=False,
+                    pass_fds=tuple(HELD_LOCKS),
+                    process_group=self._group(),
+                )
         except OSError as err:  # no git at all, or the directory vanished
             raise GitError(self.directory, args, 127, str(err).encode()) from None
         if check and proc.returncode != 0:
@@ -141,15 +144,16 @@ class Git:
         so a full pipe cannot stall either side."""
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
-                proc = subprocess.Popen(
-                    ["git", "-C", str(self.directory), *args],
-                    stdin=subprocess.PIPE,
-                    stdout=out,
-                    stderr=err,
-                    env=environment(self.env),
-                    pass_fds=tuple(HELD_LOCKS),
-                    process_group=self._group(),
-                )
+                with blocked() if self.own_group else nullcontext():  # the child keeps it
+                    proc = subprocess.Popen(
+                        ["git", "-C", str(self.directory), *args],
+                        stdin=subprocess.PIPE,
+                        stdout=out,
+                        stderr=err,
+                        env=environment(self.env),
+                        pass_fds=tuple(HELD_LOCKS),
+                        process_group=self._group(),
+                    )
             except OSError as exc:  # no git at all, or the directory vanished
                 raise GitError(self.directory, args, 127, str(exc).encode()) from None
             assert proc.stdin is not None
@@ -182,9 +186,9 @@ class Git:
         return Git(self.directory, {**self.env, **extra}, self.own_group)
 
     def shielded(self) -> Git:
-        """This git, its commands started in their own process group: a Ctrl-C (sent to
-        the terminal's process group) does not stop them half-way
-        (``pipeline.interrupts.deferred`` holds it back from this process)."""
+        """This git, its commands started with SIGINT blocked and in their own process
+        group: a Ctrl-C (sent to the terminal's process group) does not stop them
+        half-way (``pipeline.interrupts.deferred`` holds it back from this process)."""
         return Git(self.directory, self.env, own_group=True)
 
     def _group(self) -> int | None:
