@@ -378,10 +378,10 @@ def run_render(options: RenderOptions) -> int:
     """``netpack render``: stages 1-6, and the files written only when every cluster passed.
 
     Clusters stream through the workers into a staging directory, so memory holds
-    one cluster at a time; the staged files move into place after the last
-    cluster passed the gate.  Without ``output`` the one cluster is streamed to
-    stdout, and the report goes to stderr; with ``check`` nothing is written but
-    the report (on stdout).
+    one cluster at a time; it is swapped in as the output directory after the last
+    cluster passed the gate (an interrupted run leaves that directory as it was).
+    Without ``output`` the one cluster is streamed to stdout, and the report goes
+    to stderr; with ``check`` nothing is written but the report (on stdout).
     """
     clusters = read(select(options.selection), options.selection.pack)
     settings = options.gate.resolved(clusters[0].pack)

@@ -50,8 +50,8 @@ Render, gate and publish Calico network packs for a Kubernetes fleet.
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = _parser(_command(argv)).parse_args(argv)
-    try:
+    try:  # the parse too: it imports the command's module, and a Ctrl-C may come then
+        args = _parser(_command(argv)).parse_args(argv)
         code: int = args.func(args)
         return code
     except NetpackError as err:

@@ -22,7 +22,9 @@ something else, on purpose:
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Callable, Iterable
 from functools import lru_cache, partial
 from pathlib import Path
@@ -157,24 +159,36 @@ def write_directory(resources: Iterable[Resource], out_dir: Path) -> list[Path]:
 
 
 class Staging:
-    """Files written under a hidden sibling of ``out_dir``, moved into place by ``commit``.
+    """The whole new ``out_dir``, built in a hidden sibling and swapped in by ``commit``.
 
     Used as a context manager: leaving it without ``commit`` (an error, a red
-    gate) removes the staged files and leaves ``out_dir`` untouched.  Files
-    already in ``out_dir`` that are not rewritten stay, as with kubectl.
+    gate, a Ctrl-C) removes the staged files and leaves ``out_dir`` untouched.
+    Files already in ``out_dir`` that are not rewritten stay, as with kubectl:
+    ``commit`` links them into the staging directory first.  Then ``out_dir`` is
+    renamed away, the staging directory renamed to ``out_dir``, and the old one
+    removed, with SIGINT held back meanwhile; so ``out_dir`` holds either its old
+    files or all the new ones.  A run killed between the two renames leaves the
+    old directory beside it: the next ``Staging`` of that ``out_dir`` puts it back,
+    and removes what killed runs left, but never what a live run holds (``flock``).
+    A symlinked ``out_dir`` stays a symlink: its target is swapped.
     Any ``OSError`` becomes an ``InputError`` naming the path.
     """
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         self.names: list[str] = []
+        self.place = Path(os.path.realpath(out_dir))  # what is swapped
         _io(out_dir.parent, partial(out_dir.parent.mkdir, parents=True, exist_ok=True))
+        _recover(self.place)
         try:
             import tempfile  # here: only -o pays for it at start-up
 
-            self.root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+            prefix = f".{self.place.name}.{_NEW}"
+            self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=self.place.parent))
         except OSError as err:
             raise _write_error(out_dir.parent, err) from None
+        self.key = self.root.name.removeprefix(prefix)
+        self._held = _lock(self.root)
 
     def __enter__(self) -> Staging:
         return self
@@ -183,6 +197,7 @@ class Staging:
         import shutil
 
         shutil.rmtree(self.root, ignore_errors=True)
+        _unlock(self._held)
 
     def write(self, name: str, data: bytes) -> None:
         """Stage ``data`` as ``out_dir/name`` (``name`` may hold one ``/``)."""
@@ -193,12 +208,135 @@ class Staging:
         self.names.append(name)
 
     def commit(self) -> list[Path]:
-        """Move every staged file into ``out_dir`` with ``os.replace``; returns the paths."""
-        for name in self.names:
-            target = self.out_dir / name
-            _io(target.parent, partial(target.parent.mkdir, parents=True, exist_ok=True))
-            _io(target, partial(os.replace, self.root / name, target))
+        """Swap the staged directory in as ``out_dir`` (with the files kept); returns the
+        paths written."""
+        import shutil
+
+        from pipeline.interrupts import deferred
+
+        place = self.place
+        if os.path.lexists(place) and not place.is_dir():
+            raise _write_error(self.out_dir, FileExistsError(errno.EEXIST, "File exists"))
+        if place.is_dir():
+            self._keep(place)
+        else:
+            _io(self.root, partial(os.chmod, self.root, 0o777 & ~_umask()))
+        old = place.with_name(f".{place.name}.{_OLD}{self.key}")
+        with deferred():
+            if not place.is_dir():
+                _io(self.out_dir, partial(os.rename, self.root, place))
+            else:
+                held = _lock(place)  # the old directory, while it is beside
+                try:
+                    _io(self.out_dir, partial(os.rename, place, old))
+                    try:
+                        os.rename(self.root, place)
+                    except OSError as err:
+                        os.rename(old, place)
+                        raise _write_error(self.out_dir, err) from None
+                    shutil.rmtree(old, ignore_errors=True)
+                finally:
+                    _unlock(held)
+            _unlock(self._held)  # it is ``out_dir`` now
+            self._held = None
         return [self.out_dir / name for name in self.names]
+
+    def _keep(self, place: Path) -> None:
+        """Link every file of ``place`` that is not rewritten into the staging directory,
+        directory modes as they were."""
+        for top, dirs, files in os.walk(place):
+            rel = os.path.relpath(top, place)
+            into = self.root if rel == "." else self.root / rel
+            if into.is_file():  # a new file where a directory was
+                raise _write_error(
+                    self.out_dir / rel, IsADirectoryError(errno.EISDIR, "Is a directory")
+                )
+            _io(into, partial(into.mkdir, exist_ok=True))
+            _io(into, partial(os.chmod, into, stat.S_IMODE(os.stat(top).st_mode)))
+            links = [d for d in dirs if os.path.islink(os.path.join(top, d))]
+            for name in [*files, *links]:
+                source, target = os.path.join(top, name), into / name
+                if os.path.lexists(target):
+                    if target.is_dir() and not target.is_symlink():  # a new directory there
+                        raise _write_error(
+                            self.out_dir / rel / name, FileExistsError(errno.EEXIST, "File exists")
+                        )
+                    continue  # rewritten
+                _io(target, partial(_link, source, target))
+
+
+_NEW = "netpack-new-"  # .<out>.netpack-new-<key>: a staging directory
+_OLD = "netpack-old-"  # .<out>.netpack-old-<key>: the old <out> during the swap
+
+
+def _link(source: str, target: Path) -> None:
+    """``target`` as a second name of ``source`` (a copy where hard links fail)."""
+    if os.path.islink(source):
+        os.symlink(os.readlink(source), target)
+        return
+    try:
+        os.link(source, target)
+    except OSError:
+        import shutil
+
+        shutil.copy2(source, target)
+
+
+def _recover(place: Path) -> None:
+    """Clean up after runs killed while staging for ``place``: an old directory renamed
+    away during an unfinished swap goes back, staging directories are removed."""
+    import shutil
+
+    prefix = f".{place.name}."
+    try:
+        found = sorted(p.name for p in place.parent.iterdir() if p.name.startswith(prefix))
+    except OSError:
+        return
+    old = [n for n in found if n.startswith(prefix + _OLD)]
+    new = [n for n in found if n.startswith(prefix + _NEW)]
+    for name in [*old, *new]:  # old first: its swap's staging directory tells what to do
+        path = place.parent / name
+        held = _lock(path, wait=False)
+        if held is None:
+            continue  # a live run's
+        try:
+            key = name.removeprefix(prefix + _OLD)
+            if name in old and not os.path.lexists(place) and prefix + _NEW + key in new:
+                _io(place, partial(os.rename, path, place))  # the swap did not finish
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+        finally:
+            _unlock(held)
+
+
+def _lock(path: Path, *, wait: bool = True) -> int | None:
+    """An open descriptor of directory ``path`` holding an exclusive ``flock`` on it;
+    None without ``wait`` when another process holds it (or ``path`` is gone)."""
+    try:
+        import fcntl
+    except ImportError:  # no flock: nothing is recovered
+        return None if not wait else -1
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None and fd >= 0:
+        os.close(fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _io(path: Path, action: Callable[[], object]) -> None:

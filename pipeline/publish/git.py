@@ -20,12 +20,14 @@ import shlex
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 
 from pipeline.errors import NetpackError
+from pipeline.interrupts import blocked
 
 # Variables that would point git at another repository, index or object store.
 _LOCATION_VARS = (
@@ -108,6 +110,7 @@ class Git:
 
     directory: Path
     env: Mapping[str, str] = field(default_factory=dict)
+    own_group: bool = False  # children in their own process group: see ``shielded``
 
     def run(
         self,
@@ -119,14 +122,16 @@ class Git:
     ) -> Completed:
         """Run git; ``GitError`` on a non-zero exit when ``check``."""
         try:
-            proc = subprocess.run(
-                ["git", "-C", str(self.directory), *args],
-                input=stdin if stdin is not None else b"",
-                capture_output=True,
-                env=environment({**self.env, **env}, network=network),
-                check=False,
-                pass_fds=tuple(HELD_LOCKS),
-            )
+            with blocked() if self.own_group else nullcontext():
+                proc = subprocess.run(
+                    ["git", "-C", str(self.directory), *args],
+                    input=stdin if stdin is not None else b"",
+                    capture_output=True,
+                    env=environment({**self.env, **env}, network=network),
+                    check=False,
+                    pass_fds=tuple(HELD_LOCKS),
+                    process_group=self._group(),
+                )
         except OSError as err:  # no git at all, or the directory vanished
             raise GitError(self.directory, args, 127, str(err).encode()) from None
         if check and proc.returncode != 0:
@@ -139,14 +144,16 @@ class Git:
         so a full pipe cannot stall either side."""
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
-                proc = subprocess.Popen(
-                    ["git", "-C", str(self.directory), *args],
-                    stdin=subprocess.PIPE,
-                    stdout=out,
-                    stderr=err,
-                    env=environment(self.env),
-                    pass_fds=tuple(HELD_LOCKS),
-                )
+                with blocked() if self.own_group else nullcontext():  # the child keeps it
+                    proc = subprocess.Popen(
+                        ["git", "-C", str(self.directory), *args],
+                        stdin=subprocess.PIPE,
+                        stdout=out,
+                        stderr=err,
+                        env=environment(self.env),
+                        pass_fds=tuple(HELD_LOCKS),
+                        process_group=self._group(),
+                    )
             except OSError as exc:  # no git at all, or the directory vanished
                 raise GitError(self.directory, args, 127, str(exc).encode()) from None
             assert proc.stdin is not None
@@ -176,7 +183,16 @@ class Git:
         return self.run(*args, check=False).code == 0
 
     def with_env(self, **extra: str) -> Git:
-        return Git(self.directory, {**self.env, **extra})
+        return Git(self.directory, {**self.env, **extra}, self.own_group)
+
+    def shielded(self) -> Git:
+        """This git, its commands started with SIGINT blocked and in their own process
+        group: a Ctrl-C (sent to the terminal's process group) does not stop them
+        half-way (``pipeline.interrupts.deferred`` holds it back from this process)."""
+        return Git(self.directory, self.env, own_group=True)
+
+    def _group(self) -> int | None:
+        return 0 if self.own_group and os.name == "posix" else None
 
 
 # --- Objects ---

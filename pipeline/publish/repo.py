@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import NetpackError, UsageError
+from pipeline.interrupts import deferred
 from pipeline.publish import git as g
 from pipeline.publish.git import Git, GitError
 
@@ -200,7 +201,9 @@ def prepared(target: Target) -> Iterator[Git]:
         if not target.exists:
             target.repo.mkdir(parents=True, exist_ok=True)
             # SHA-1: Argo CD and Flux (go-git) do not read SHA-256 repositories.
-            Git(target.repo).run("init", "-q", "-b", target.branch, "--object-format=sha1")
+            with deferred():  # never half a repository
+                init = Git(target.repo).shielded()
+                init.run("init", "-q", "-b", target.branch, "--object-format=sha1")
             claim(Git(target.repo))
         yield Git(target.repo)
         return
@@ -336,7 +339,16 @@ def base_commit(target: Target, git: Git) -> str | None:
 
 def move_branch(target: Target, git: Git, base: str | None, commit: str) -> bool:
     """Compare-and-swap the branch from ``base`` to ``commit``, then bring the checkout
-    along; False when the branch was no longer at ``base`` (another publisher won)."""
+    along; False when the branch was no longer at ``base`` (another publisher won).
+
+    A Ctrl-C meanwhile takes effect after both (``pipeline.interrupts.deferred``), so
+    an interrupted publish leaves the old commit or the new one with a clean checkout.
+    """
+    with deferred():
+        return _move_branch(target, git.shielded(), base, commit)
+
+
+def _move_branch(target: Target, git: Git, base: str | None, commit: str) -> bool:
     journal = _journal(git) if target.work_tree else None
     if journal is not None:
         record = {"branch": target.branch, "old": base, "new": commit}
@@ -404,9 +416,10 @@ def recover(git: Git) -> None:
         return
     record = read_json(journal.read_bytes()) or {}
     old, new, branch = record.get("old"), record.get("new"), record.get("branch")
-    if isinstance(new, str) and g.resolve(git, f"refs/heads/{branch}") == new:
-        _finish(git, old if isinstance(old, str) else None, new)
-    journal.unlink(missing_ok=True)
+    with deferred():  # as the publish it finishes
+        if isinstance(new, str) and g.resolve(git, f"refs/heads/{branch}") == new:
+            _finish(git.shielded(), old if isinstance(old, str) else None, new)
+        journal.unlink(missing_ok=True)
 
 
 def _finish(git: Git, old: str | None, new: str) -> None:
