@@ -26,29 +26,10 @@ def add_pack(parser: argparse.ArgumentParser) -> None:
 
 def add_gate(parser: argparse.ArgumentParser) -> None:
     """The gate's options (render, publish): policies, engine, report, jobs."""
-    from pipeline.gate.engines.choose import ENGINE_NAMES
     from pipeline.gate.report import FORMATS
 
+    add_policy_sources(parser)
     add = parser.add_argument
-    add(
-        "-p",
-        "--policy",
-        type=Path,
-        action="append",
-        metavar="PATH",
-        help="Rego policies for the gate (repeatable; default: <pack>/policies)",
-    )
-    add(
-        "-d",
-        "--data",
-        type=Path,
-        action="append",
-        metavar="PATH",
-        help="policy data (repeatable; default: <pack>/policies/data)",
-    )
-    add("--engine", choices=ENGINE_NAMES, help="Rego engine (default: embedded OPA)")
-    add("--opa-url", metavar="URL", help="OPA server for --engine opa-server")
-    add_policy_timeout(parser, "one cluster's policy evaluation")
     add(
         "--format",
         choices=FORMATS,
@@ -73,6 +54,32 @@ def add_gate(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="worker processes (default: the number of cores); output is the same for any N",
     )
+
+
+def add_policy_sources(parser: argparse.ArgumentParser) -> None:
+    """The gate's policies, data, engine and timeout (render, publish, diff)."""
+    from pipeline.gate.engines.choose import ENGINE_NAMES
+
+    add = parser.add_argument
+    add(
+        "-p",
+        "--policy",
+        type=Path,
+        action="append",
+        metavar="PATH",
+        help="Rego policies for the gate (repeatable; default: <pack>/policies)",
+    )
+    add(
+        "-d",
+        "--data",
+        type=Path,
+        action="append",
+        metavar="PATH",
+        help="policy data (repeatable; default: <pack>/policies/data)",
+    )
+    add("--engine", choices=ENGINE_NAMES, help="Rego engine (default: embedded OPA)")
+    add("--opa-url", metavar="URL", help="OPA server for --engine opa-server")
+    add_policy_timeout(parser, "one cluster's policy evaluation")
 
 
 def add_policy_timeout(parser: argparse.ArgumentParser, what: str) -> None:

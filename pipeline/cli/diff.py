@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pipeline.cli.arguments import add_pack, add_policy_timeout, gate_settings, selection
+from pipeline.cli.arguments import add_pack, add_policy_sources, gate_settings, selection
 from pipeline.errors import UsageError
 
 FORMATS = ("text", "markdown", "json")
@@ -84,29 +84,3 @@ def run(args: argparse.Namespace) -> int:
             selection(args), deploy, args.format, args.limit, not args.no_color, gate_settings(args)
         )
     )
-
-
-def add_policy_sources(parser: argparse.ArgumentParser) -> None:
-    """The gate's policies and engine, for the verdict in the summary table."""
-    from pipeline.gate.engines.choose import ENGINE_NAMES
-
-    add = parser.add_argument
-    add(
-        "-p",
-        "--policy",
-        type=Path,
-        action="append",
-        metavar="PATH",
-        help="Rego policies for the verdict (repeatable; default: <pack>/policies)",
-    )
-    add(
-        "-d",
-        "--data",
-        type=Path,
-        action="append",
-        metavar="PATH",
-        help="policy data (repeatable; default: <pack>/policies/data)",
-    )
-    add("--engine", choices=ENGINE_NAMES, help="Rego engine (default: embedded OPA)")
-    add("--opa-url", metavar="URL", help="OPA server for --engine opa-server")
-    add_policy_timeout(parser, "one cluster's policy evaluation")

@@ -58,6 +58,25 @@ def read_values(reader: FieldReader, raw: object) -> Values:
     return _netpack(reader, top.get("calico"), "values.calico")
 
 
+def _encapsulation(
+    reader: FieldReader, calico: dict[str, Any], key: str
+) -> tuple[str | None, str | None]:
+    """``encapsulationType`` and ``encapsulationMode``, each checked on its own."""
+    kind = reader.attempt(
+        lambda: reader.choice(
+            calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
+        ),
+        None,
+    )
+    mode = reader.attempt(
+        lambda: reader.choice(
+            calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
+        ),
+        None,
+    )
+    return kind, mode
+
+
 def _netpack(reader: FieldReader, raw: object, key: str) -> Values:
     calico = reader.mapping(raw, key, VALUE_KEYS)
     errors = len(reader.errors)
@@ -66,19 +85,10 @@ def _netpack(reader: FieldReader, raw: object, key: str) -> Values:
         lambda: reader.mapping(calico.get("images"), f"{key}.images", _IMAGES), {}
     )
     env: dict[str, Any] = get(lambda: reader.mapping(calico.get("env"), f"{key}.env", _ENV), {})
+    encapsulation_type, encapsulation_mode = _encapsulation(reader, calico, key)
     values = Values(
-        encapsulation_type=get(
-            lambda: reader.choice(
-                calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
-            ),
-            None,
-        ),
-        encapsulation_mode=get(
-            lambda: reader.choice(
-                calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
-            ),
-            None,
-        ),
+        encapsulation_type=encapsulation_type,
+        encapsulation_mode=encapsulation_mode,
         cidr=get(
             lambda: reader.cidr(calico.get("calicoNetworkCIDR"), f"{key}.calicoNetworkCIDR"), None
         ),
@@ -160,19 +170,10 @@ def _palette(reader: FieldReader, raw: object, key: str) -> Values:
         ),
         no_env,
     )
+    encapsulation_type, encapsulation_mode = _encapsulation(reader, calico, key)
     values = Values(
-        encapsulation_type=get(
-            lambda: reader.choice(
-                calico.get("encapsulationType"), f"{key}.encapsulationType", ENCAPSULATION_TYPES
-            ),
-            None,
-        ),
-        encapsulation_mode=get(
-            lambda: reader.choice(
-                calico.get("encapsulationMode"), f"{key}.encapsulationMode", ENCAPSULATION_MODES
-            ),
-            None,
-        ),
+        encapsulation_type=encapsulation_type,
+        encapsulation_mode=encapsulation_mode,
         cidr=cidr,
         images=picked,
         node_env=tuple(sorted(node_env.items())),
