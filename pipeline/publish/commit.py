@@ -123,6 +123,7 @@ class Changes:
     entries: dict[str, Entry | None] = field(default_factory=dict)
     clusters: dict[str, str] = field(default_factory=dict)  # name -> added|changed|removed
     files: list[str] = field(default_factory=list)  # other paths written
+    _entries: dict[str, Entry] = field(default_factory=dict, repr=False)  # oid -> its entry
 
     def grouped(self) -> dict[str, list[str]]:
         """The clusters by change, ``added`` then ``changed`` then ``removed``, names sorted."""
@@ -133,9 +134,12 @@ class Changes:
 
     def set(self, old: Mapping[str, Entry], path: str, oid: str) -> bool:
         """Write ``path`` unless the old tree has it already; True when it changes."""
-        if old.get(path) == Entry(FILE_MODE, oid):
+        entry = self._entries.get(oid)
+        if entry is None:  # one per blob: a fleet's clusters share most of theirs
+            entry = self._entries[oid] = Entry(FILE_MODE, oid)
+        if old.get(path) == entry:
             return False
-        self.entries[path] = Entry(FILE_MODE, oid)
+        self.entries[path] = entry
         return True
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -42,7 +43,8 @@ def write_tree(
     by_directory: dict[str, list[tuple[str, Entry | None]]] = {}
     for path, entry in changes.items():
         directory, _, name = path.rpartition("/")
-        by_directory.setdefault(directory, []).append((name, entry))
+        # one string per file name: every cluster's directory holds the same names
+        by_directory.setdefault(directory, []).append((sys.intern(name), entry))
     directories = _touched(by_directory)
     old = _read_trees(git, base, directories, size)
     named = sorted({e.oid for e in changes.values() if e is not None})
