@@ -103,6 +103,7 @@ from pipeline.terminal import use_color
 from pipeline.values.cluster import find_pack, read_cluster_file, read_name, unique_names
 from pipeline.values.hints import for_cluster_file
 from pipeline.values.patches import set_values as apply_values
+from pipeline.yamlio import read_bytes
 
 # --- 1. select, 2. read ---
 
@@ -134,14 +135,17 @@ def every_file(selection: Selection) -> list[Path]:
     return found
 
 
-def read(files: Sequence[Path], pack: Path | None) -> list[Cluster]:
+def read(
+    files: Sequence[Path], pack: Path | None, data: Mapping[Path, bytes] | None = None
+) -> list[Cluster]:
     """Every cluster file, read and checked before anything renders; names are unique.
-    The bad inputs of all the files are raised together (``Problems``)."""
+    The bad inputs of all the files are raised together (``Problems``).  ``data`` holds
+    the bytes of files read already."""
     clusters: list[Cluster] = []
     errors: list[NetpackError] = []
     for path in files:
         try:
-            clusters.append(read_cluster_file(path, pack))
+            clusters.append(read_cluster_file(path, pack, (data or {}).get(path)))
         except Problems as err:
             errors.extend(err.errors)
         except (InputError, ValuesError) as err:
@@ -435,7 +439,7 @@ def _run_publish(options: PublishOptions, timings: dict[str, float]) -> int:
     policy = PolicySet.of(settings.policies, settings.data, settings.engine or default_engine())
     source = read_source(pack)
     shared = shared_digest(pack, policy.digest)
-    data = {path: path.read_bytes() for path in files}
+    data = readable(files)
     target: Target | None = None
     index = None
     if options.stage is None:
@@ -444,15 +448,17 @@ def _run_publish(options: PublishOptions, timings: dict[str, float]) -> int:
     # Unchanged since the last publish, so not rendered (``publish.unchanged``).
     kept, found = kept_by_index(index, shared, files, data, source)
     to_read = [p for p in files if p not in found]
-    clusters = read(to_read, options.selection.pack)
+    clusters = read(to_read, options.selection.pack, data)
     sources = sources_of(to_read, clusters, data, source)
     refuse_twins(clusters, kept)
     published: dict[str, str] | None = None
+    # The names of the files --changed-since or --shard left out (read cheaply, once).
+    chosen = set(files)
+    others = (
+        published_names([p for p in every if p not in chosen]) if chosen != set(every) else set()
+    )
     if target is not None:
-        names = set(kept) | {c.name for c in clusters}
-        if options.deploy.applicationset and len(files) < len(every):
-            names |= published_names(every)
-        check_controllers(options.deploy, target, names)
+        check_controllers(options.deploy, target, set(kept) | {c.name for c in clusters} | others)
     if target is not None and not options.full:
         published = index.inputs() if index else published_digests(target)
         kept.update(kept_by_digest(clusters, published, policy, sources))
@@ -462,10 +468,7 @@ def _run_publish(options: PublishOptions, timings: dict[str, float]) -> int:
     fleet.shared, fleet.sources, fleet.kept_entries = shared, sources, kept
     fleet.published = published
     # Clusters --changed-since left out are unchanged too: --all must not remove them.
-    left_out = (
-        published_names(every) - {c.name for c in clusters} if len(files) < len(every) else set()
-    )
-    fleet.kept = set(kept) | left_out
+    fleet.kept = set(kept) | (others - {c.name for c in clusters})
     if kept and not options.report.quiet:
         n = len(kept)
         print(
@@ -646,6 +649,17 @@ def controllers(
         flux=deploy.flux if flux is None else flux,
         shown=target.shown,
     )
+
+
+def readable(files: Sequence[Path]) -> dict[Path, bytes]:
+    """The bytes of each cluster file that can be read; ``read`` reports the others."""
+    found = {}
+    for path in files:
+        try:
+            found[path] = read_bytes(path, str(path))
+        except InputError:
+            continue
+    return found
 
 
 def published_names(every: Sequence[Path]) -> set[str]:

@@ -187,14 +187,23 @@ def _count_nodes(node: yaml.Node, memo: dict[int, int]) -> int:
 
 def read_text(path: Path, display: str) -> str:
     """The file's text; an ``InputError`` if it is missing, unreadable or not UTF-8."""
+    return decode_text(read_bytes(path, display), display)
+
+
+def read_bytes(path: Path, display: str) -> bytes:
+    """The file's bytes; an ``InputError`` naming ``display`` if it is missing or unreadable."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError("no such file", file=display, operation="read") from None
     except IsADirectoryError:
         raise InputError("is a directory, not a file", file=display, operation="read") from None
     except OSError as err:
         raise InputError(err.strerror or str(err), file=display, operation="read") from None
+
+
+def decode_text(data: bytes, display: str) -> str:
+    """``data`` as UTF-8; an ``InputError`` naming the line of the first bad byte."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -37,7 +37,7 @@ def kept_by_index(
     by_file = index.by_file()
     for path in files:
         hit = by_file.get(source.relative(path))
-        if hit is not None and hit[1].file_digest == file_digest(data[path]):
+        if hit is not None and path in data and hit[1].file_digest == file_digest(data[path]):
             kept[hit[0]] = hit[1]
             paths.add(path)
     return kept, paths
@@ -52,7 +52,7 @@ def sources_of(
     return {
         c.name: (source.relative(path), file_digest(data[path]))
         for path, c in zip(files, clusters, strict=True)
-        if in_pack(c)
+        if in_pack(c) and path in data
     }
 
 

@@ -35,7 +35,7 @@ from pipeline.errors import UsageError, ValuesError
 from pipeline.model.cluster import Cluster
 from pipeline.values.fields import FieldReader
 from pipeline.values.pack import read_values
-from pipeline.yamlio import read_documents
+from pipeline.yamlio import decode_text, parse_documents, read_documents
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _CLOUD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
@@ -47,10 +47,16 @@ _K8S = {"version", "podCIDR", "serviceClusterIpRange"}
 _DOCTOR = {"context"}
 
 
-def read_cluster(path: Path, pack: Path, display_path: str | None = None) -> Cluster:
-    """Read and check one cluster file; ``pack`` holds ``overlays/``."""
+def read_cluster(
+    path: Path, pack: Path, display_path: str | None = None, data: bytes | None = None
+) -> Cluster:
+    """Read and check one cluster file (``data``: its bytes, read already); ``pack``
+    holds ``overlays/``."""
     shown = display_path or str(path)
-    docs = read_documents(path, shown)
+    if data is None:
+        docs = read_documents(path, shown)
+    else:
+        docs = parse_documents(decode_text(data, shown), shown)
     reader = FieldReader(shown, collect=True)  # every problem of the file, in one run
     if len(docs) != 1:
         raise ValuesError("must hold exactly one YAML document", file=shown, operation="read")
@@ -157,11 +163,16 @@ def find_pack(cluster_file: Path, explicit: Path | None) -> Path:
     return Path(".")
 
 
-def read_cluster_file(path: Path, pack: Path | None = None) -> Cluster:
+def read_cluster_file(path: Path, pack: Path | None = None, data: bytes | None = None) -> Cluster:
     """``read_cluster`` with the pack found as ``find_pack`` does, the path shown as given."""
+    return read_cluster(path, find_pack(path, pack), shown(path), data)
+
+
+def shown(path: Path) -> str:
+    """How messages name a cluster file."""
     from pipeline.kustomize.load import display
 
-    return read_cluster(path, find_pack(path, pack), display(path.absolute()))
+    return display(path.absolute())
 
 
 def unique_names(clusters: Sequence[Cluster]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,9 +27,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     calls: list[list[str]] = []
     real = flow.read
 
-    def spy(files: Sequence[Path], pack: Path | None) -> list[Cluster]:
+    def spy(files: Sequence[Path], pack: Path | None, data: Any = None) -> list[Cluster]:
         calls.append(sorted(Path(f).name for f in files))
-        return real(files, pack)
+        return real(files, pack, data)
 
     monkeypatch.setattr(flow, "read", spy)
     return calls
@@ -123,3 +124,20 @@ def test_a_new_file_reusing_a_kept_clusters_name_is_refused(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "twin.yaml" in err[0] and "clusters/aws-prod-1.yaml" in err[0]
     assert count(deploy) == 1
+
+
+def test_a_missing_or_unreadable_cluster_file_is_bad_input_and_nothing_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack, deploy = make_pack(tmp_path), tmp_path / "deploy"
+    (tmp_path / "dir.yaml").mkdir()
+    good = str(pack / "clusters" / "aws-prod-1.yaml")
+    missing, directory = str(tmp_path / "nosuch.yaml"), str(tmp_path / "dir.yaml")
+    capsys.readouterr()
+    assert publish(good, missing, directory, "--pack", str(pack), "--deploy-repo", str(deploy)) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"netpack: error: {missing} read: no such file",
+        f"netpack: error: {directory} read: is a directory, not a file",
+    ]
+    assert not deploy.exists()
