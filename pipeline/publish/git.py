@@ -286,23 +286,6 @@ def read_blobs(git: Git, oids: Iterable[str]) -> dict[str, bytes]:
     return blobs
 
 
-def read_paths(git: Git, commit: str, paths: Iterable[str]) -> dict[str, tuple[str, str, bytes]]:
-    """``path -> (type, object id, contents)`` of each path of ``commit`` that exists; the
-    contents of blobs only (trees: ``b""``).  Two ``cat-file`` calls, whatever the tree size."""
-    wanted = list(dict.fromkeys(paths))
-    if not wanted:
-        return {}
-    spec = "".join(f"{commit}:{p}\n" for p in wanted).encode()
-    checked = git.run("cat-file", "--batch-check", stdin=spec).stdout.decode().splitlines()
-    found: dict[str, tuple[str, str, bytes]] = {}
-    for path, line in zip(wanted, checked, strict=True):
-        parts = line.split(" ")
-        if len(parts) == 3 and parts[1] in ("blob", "tree"):
-            found[path] = (parts[1], parts[0], b"")
-    blobs = read_blobs(git, [oid for kind, oid, _ in found.values() if kind == "blob"])
-    return {p: (kind, oid, blobs.get(oid, b"")) for p, (kind, oid, _) in found.items()}
-
-
 @dataclass(frozen=True)
 class Identity:
     name: str
