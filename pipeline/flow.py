@@ -44,6 +44,7 @@ from pipeline.gate.check import Gate, context
 from pipeline.gate.engines.choose import default_engine
 from pipeline.gate.report import render as render_report
 from pipeline.gate.results import Tally, exit_code
+from pipeline.interrupts import deferred
 from pipeline.kustomize.builds import Builds, build_cluster, cluster_kustomization
 from pipeline.kustomize.output import Staging, dump, file_names, ordered
 from pipeline.kustomize.patch import Patch
@@ -393,7 +394,10 @@ def run_render(options: RenderOptions) -> int:
     progress = Progress(len(clusters), quiet=options.report.quiet)
     streamed = b""
     with ExitStack() as stack:
-        staging = stack.enter_context(Staging(options.output)) if options.output else None
+        staging: Staging | None = None
+        if options.output:
+            with deferred():  # a Ctrl-C between making the staging dir and this leaves it
+                staging = stack.enter_context(Staging(options.output))
         for found in render_fleet(clusters, settings, options.jobs):
             tally.add(found.results)
             progress.update(found.name, "FAILED" if found.failed else "ok", found.failed)

@@ -188,7 +188,13 @@ class Staging:
         except OSError as err:
             raise _write_error(out_dir.parent, err) from None
         self.key = self.root.name.removeprefix(prefix)
-        self._held = _lock(self.root)
+        try:
+            self._held = _lock(self.root)
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     def __enter__(self) -> Staging:
         return self
