@@ -207,7 +207,8 @@ def _descendant_peaks(proc: subprocess.Popen[str]) -> tuple[list[float], float]:
     while proc.poll() is None:
         below = {proc.pid}
         stats = []
-        for status in Path("/proc").glob("[0-9]*/status"):
+        pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]  # once: (glob races)
+        for status in (Path("/proc", pid, "status") for pid in pids):
             try:
                 stats.append(dict(line.split(":", 1) for line in status.read_text().splitlines()))
             except (OSError, ValueError):

